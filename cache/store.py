@@ -1,0 +1,428 @@
+"""The local cache: one SQLite file holding every fetched or imported case.
+
+sqlite-utils owns the connection, the migrations and the transactions; the
+hot paths (writing a case, streaming cases to the audit) use plain
+``executemany`` and ordered scans because they run per row over hundreds of
+thousands of rows, where a per-row Python wrapper would dominate the cost.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from audit.model import (
+    Case,
+    CaseResult,
+    Event,
+    EventKind,
+    Financial,
+    Fulfillment,
+    Holding,
+    Line,
+    Origin,
+    Precision,
+    Presence,
+    RawPayload,
+    Record,
+    Role,
+    SystemDef,
+    ThreetruthError,
+    Timestamp,
+    UnmappedStatus,
+)
+from cache.schema import MIGRATIONS, known_migrations
+
+
+class CacheError(ThreetruthError):
+    title = "Cache problem"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One line of the case list."""
+
+    ref: str
+    origin: str
+    created_at: str | None
+    written_at: str
+    verdict: str | None
+    finding_count: int | None
+    divergence_at: str | None
+    divergence_rule: str | None
+    divergence_from: str | None
+    divergence_to: str | None
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _stamp_json(stamp: Timestamp | None) -> str | None:
+    if stamp is None:
+        return None
+    return json.dumps([stamp.earliest.isoformat(), stamp.latest.isoformat(), stamp.raw, stamp.precision.value, stamp.source_tz])
+
+
+def _stamp_from_json(text: str | None) -> Timestamp | None:
+    if text is None:
+        return None
+    earliest, latest, raw, precision, zone = json.loads(text)
+    return Timestamp(datetime.fromisoformat(earliest), datetime.fromisoformat(latest), raw, Precision(precision), zone)
+
+
+class Cache:
+    """A threetruth cache file. Open it with :meth:`open`; every write of a case is one transaction."""
+
+    def __init__(self, db: Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, *, migrate: bool = True) -> Cache:
+        """Open (creating if needed) and bring the schema up to date.
+
+        Raises:
+            CacheError: the file is not a SQLite database, or was written by a
+                newer threetruth whose schema this version does not know.
+        """
+        location = str(path)
+        if location != ":memory:":
+            Path(location).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = Database(location) if location != ":memory:" else Database(memory=True)
+            db.execute("PRAGMA foreign_keys = ON")
+            if location != ":memory:":
+                db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses at most the last commit
+            applied = {m.name for m in MIGRATIONS.applied(db)}
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(f"{location} is not a threetruth cache ({exc}); move it aside or choose another [cache] path") from None
+        unknown = applied - set(known_migrations())
+        if unknown:
+            raise CacheError(
+                f"{location} was written by a newer threetruth (schema step {sorted(unknown)[0]}); upgrade threetruth to read it"
+            )
+        if migrate:
+            MIGRATIONS.apply(db)
+        return cls(db, location)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_steps(self) -> list[str]:
+        return [m.name for m in MIGRATIONS.applied(self.db)]
+
+    # --- writing -----------------------------------------------------------
+
+    def write_case(self, case: Case, payloads: Sequence[RawPayload]) -> None:
+        """Store what the given holdings say about a case, in one transaction.
+
+        Only the systems present in ``case.holdings`` are replaced; what other
+        systems hold for the case stays. The case's verdict becomes stale.
+        """
+        with self.db.atomic():
+            self._write_case(case, payloads)
+
+    def write_cases(self, items: Iterable[tuple[Case, Sequence[RawPayload]]]) -> int:
+        """Store many cases, each in its own savepoint inside one transaction; returns how many."""
+        count = 0
+        with self.db.atomic():
+            for case, payloads in items:
+                self._write_case(case, payloads)
+                count += 1
+        return count
+
+    def _write_case(self, case: Case, payloads: Sequence[RawPayload]) -> None:
+        conn = self.db.conn
+        conn.executemany(
+            "INSERT INTO systems(name, role, platform) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET role = excluded.role, platform = excluded.platform",
+            [(h.system.name, h.system.role.value, h.system.platform) for h in case.holdings],
+        )
+        origin = case.holding(case.origin)
+        origin_created = None
+        if origin is not None:
+            created = [r.created.earliest for r in origin.records if r.created is not None]
+            origin_created = min(created) if created else None
+        written_at = max((p.fetched_at for p in payloads), default=None) or case.newest_fetch
+        conn.execute(
+            "INSERT INTO cases(ref, origin, created_at, written_at, verdict) VALUES (?, ?, ?, ?, NULL) "
+            "ON CONFLICT(ref) DO UPDATE SET origin = excluded.origin, "
+            "created_at = COALESCE(excluded.created_at, cases.created_at), "
+            "written_at = MAX(cases.written_at, excluded.written_at), verdict = NULL",
+            (case.ref, case.origin, _iso(origin_created), _iso(written_at) or ""),
+        )
+        systems = [h.system.name for h in case.holdings]
+        for table in ("holdings", "payloads", "records", "lines", "events"):
+            conn.executemany(f"DELETE FROM {table} WHERE case_ref = ? AND system = ?", [(case.ref, s) for s in systems])
+        conn.executemany(
+            "INSERT INTO holdings(case_ref, system, presence, fetched_at, proof) VALUES (?, ?, ?, ?, ?)",
+            [(case.ref, h.system.name, h.presence.value, _iso(h.fetched_at), h.proof) for h in case.holdings],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO payloads(case_ref, id, system, endpoint, fetched_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+            [(case.ref, p.id, p.system, p.endpoint, p.fetched_at.isoformat(), p.body) for p in payloads],
+        )
+        record_rows, line_rows, event_rows = [], [], []
+        for holding in case.holdings:
+            name = holding.system.name
+            for seq, record in enumerate(holding.records):
+                record_rows.append(
+                    (
+                        case.ref, name, seq, record.ref, record.native_id, record.native_status,
+                        record.fulfillment.value, record.financial.value,
+                        str(record.total) if record.total is not None else None, record.currency,
+                        _stamp_json(record.created), _stamp_json(record.updated),
+                        json.dumps(sorted(record.tracking)), json.dumps(sorted(record.links)),
+                        json.dumps([[u.field, u.value, u.dimension] for u in record.unmapped]),
+                        json.dumps(list(record.payload_ids)), json.dumps([list(s) for s in record.sources]),
+                    )
+                )
+                line_rows.extend(
+                    (case.ref, name, seq, line_seq, line.sku, line.ordered, line.shipped, line.cancelled, line.source)
+                    for line_seq, line in enumerate(record.lines)
+                )
+            event_rows.extend(
+                (
+                    case.ref, name, seq, e.id, e.kind.value, e.at.earliest.isoformat(), e.at.latest.isoformat(),
+                    e.at.raw, e.at.precision.value, e.at.source_tz,
+                    e.fulfillment.value if e.fulfillment else None, e.financial.value if e.financial else None,
+                    e.source, e.origin.value, e.native_status, e.detail, e.record_ref, e.payload_id,
+                )
+                for seq, e in enumerate(holding.events)
+            )
+        conn.executemany("INSERT INTO records VALUES (" + ",".join("?" * 17) + ")", record_rows)
+        conn.executemany("INSERT INTO lines VALUES (" + ",".join("?" * 9) + ")", line_rows)
+        conn.executemany("INSERT INTO events VALUES (" + ",".join("?" * 18) + ")", event_rows)
+        conn.execute("DELETE FROM findings WHERE case_ref = ?", (case.ref,))
+
+    def save_results(self, results: Iterable[CaseResult], settings_key: str) -> int:
+        """Store verdicts and findings of audited cases; returns how many."""
+        count = 0
+        with self.db.atomic():
+            conn = self.db.conn
+            for result in results:
+                ref = result.case.ref
+                d = result.first_divergence
+                conn.execute(
+                    "UPDATE cases SET verdict = ?, audited_as_of = ?, finding_count = ?, settings_key = ?, "
+                    "divergence_at = ?, divergence_rule = ?, divergence_from = ?, divergence_to = ?, "
+                    "divergence_system = ?, divergence_event = ? WHERE ref = ?",
+                    (
+                        result.verdict.value, result.as_of.isoformat(), len(result.findings), settings_key,
+                        _iso(d.at) if d else None, d.rule if d else None,
+                        d.handoff.source if d and d.handoff else None, d.handoff.target if d and d.handoff else None,
+                        d.system if d else None, d.event.value if d and d.event else None, ref,
+                    ),
+                )
+                conn.execute("DELETE FROM findings WHERE case_ref = ?", (ref,))
+                conn.executemany(
+                    "INSERT INTO findings(case_ref, seq, rule, kind, at, handoff_from, handoff_to, events, message, "
+                    "latency_seconds, check_next, systems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            ref, seq, f.rule, f.kind.value, _iso(f.at),
+                            f.handoff.source if f.handoff else None, f.handoff.target if f.handoff else None,
+                            json.dumps(list(f.events)), f.message,
+                            int(f.latency.total_seconds()) if f.latency is not None else None,
+                            f.check_next, json.dumps(list(f.systems)),
+                        )
+                        for seq, f in enumerate(result.findings)
+                    ],
+                )
+                count += 1
+        return count
+
+    # --- reading -----------------------------------------------------------
+
+    def count_cases(self) -> int:
+        return self.db.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+    def case_refs(self, *, stale_for: str | None = None) -> list[str]:
+        """Every case ref in order; with ``stale_for``, only those not audited under that settings key."""
+        if stale_for is None:
+            rows = self.db.execute("SELECT ref FROM cases ORDER BY ref")
+        else:
+            rows = self.db.execute(
+                "SELECT ref FROM cases WHERE verdict IS NULL OR settings_key IS NOT ? ORDER BY ref", (stale_for,)
+            )
+        return [row[0] for row in rows]
+
+    def find_case(self, ref: str) -> str | None:
+        """The case a ref belongs to: a case ref, or any system's record ref or native id."""
+        row = self.db.execute("SELECT ref FROM cases WHERE ref = ?", (ref,)).fetchone()
+        if row:
+            return row[0]
+        row = self.db.execute(
+            "SELECT case_ref FROM records WHERE ref = ? OR native_id = ? ORDER BY case_ref LIMIT 1", (ref, ref)
+        ).fetchone()
+        return row[0] if row else None
+
+    def load_case(self, ref: str) -> Case | None:
+        return next(self.iter_cases([ref]), None)
+
+    def iter_cases(self, refs: Sequence[str] | None = None) -> Iterator[Case]:
+        """Stream cases in ref order, rebuilding the canonical model from the rows.
+
+        Without ``refs`` every case is read by one ordered scan per table, so the
+        whole cache streams through in constant memory.
+        """
+        if refs is not None:
+            for ref in refs:
+                yield from self._scan("WHERE case_ref = ?", "WHERE ref = ?", (ref,))
+            return
+        yield from self._scan("", "", ())
+
+    def _scan(self, child_where: str, case_where: str, params: tuple) -> Iterator[Case]:
+        conn = self.db.conn
+        systems = {
+            name: SystemDef(name, Role(role), platform)
+            for name, role, platform in conn.execute("SELECT name, role, platform FROM systems")
+        }
+        cases = conn.execute(f"SELECT ref, origin FROM cases {case_where} ORDER BY ref", params)
+        holdings = _Grouped(
+            conn.execute(f"SELECT case_ref, system, presence, fetched_at, proof FROM holdings {child_where} ORDER BY case_ref, system", params)
+        )
+        records = _Grouped(conn.execute(f"SELECT * FROM records {child_where} ORDER BY case_ref, system, seq", params))
+        lines = _Grouped(conn.execute(f"SELECT * FROM lines {child_where} ORDER BY case_ref, system, record_seq, seq", params))
+        events = _Grouped(conn.execute(f"SELECT * FROM events {child_where} ORDER BY case_ref, system, seq", params))
+        for ref, origin in cases.fetchall() if case_where else cases:
+            lines_by_record: dict[tuple[str, int], list[Line]] = {}
+            for row in lines.take(ref):
+                lines_by_record.setdefault((row[1], row[2]), []).append(Line(row[4], row[5], row[6], row[7], row[8]))
+            records_by_system: dict[str, list[Record]] = {}
+            for row in records.take(ref):
+                records_by_system.setdefault(row[1], []).append(_record(row, lines_by_record.get((row[1], row[2]), [])))
+            events_by_system: dict[str, list[Event]] = {}
+            for row in events.take(ref):
+                events_by_system.setdefault(row[1], []).append(_event(row))
+            built = []
+            for _case_ref, system, presence, fetched_at, proof in holdings.take(ref):
+                built.append(
+                    Holding(
+                        system=systems[system],
+                        presence=Presence(presence),
+                        records=tuple(records_by_system.get(system, ())),
+                        events=tuple(events_by_system.get(system, ())),
+                        fetched_at=datetime.fromisoformat(fetched_at) if fetched_at else None,
+                        proof=proof,
+                    )
+                )
+            yield Case(ref=ref, origin=origin, holdings=tuple(built))
+
+    def payloads(self, case_ref: str) -> list[RawPayload]:
+        rows = self.db.execute(
+            "SELECT id, system, endpoint, fetched_at, body FROM payloads WHERE case_ref = ? ORDER BY system, endpoint, id",
+            (case_ref,),
+        )
+        return [RawPayload(i, s, e, datetime.fromisoformat(f), b) for i, s, e, f, b in rows]
+
+    def list_cases(
+        self,
+        *,
+        verdict: str | None = None,
+        system: str | None = None,
+        rule: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseRow]:
+        """Cases for a listing, newest first, filtered by verdict, by a system holding them, or by a rule that fired."""
+        where, params = [], []
+        if verdict:
+            where.append("verdict = ?")
+            params.append(verdict)
+        if system:
+            where.append("ref IN (SELECT case_ref FROM holdings WHERE system = ?)")
+            params.append(system)
+        if rule:
+            where.append("ref IN (SELECT case_ref FROM findings WHERE rule = ?)")
+            params.append(rule)
+        sql = (
+            "SELECT ref, origin, created_at, written_at, verdict, finding_count, divergence_at, divergence_rule, "
+            "divergence_from, divergence_to FROM cases"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY created_at DESC, ref"
+            + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else "")
+        )
+        return [CaseRow(*row) for row in self.db.execute(sql, params)]
+
+    def verdict_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT COALESCE(verdict, 'not audited'), count(*) FROM cases GROUP BY 1")
+        return dict(rows.fetchall())
+
+
+class _Grouped:
+    """Walks a cursor ordered by case_ref, handing out the rows of one case at a time."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+        self._next = cursor.fetchone()
+
+    def take(self, ref: str) -> list[tuple]:
+        rows = []
+        while self._next is not None and self._next[0] <= ref:
+            if self._next[0] == ref:
+                rows.append(self._next)
+            self._next = self._cursor.fetchone()
+        return rows
+
+
+def _record(row: tuple, lines: list[Line]) -> Record:
+    (
+        _case, system, _seq, ref, native_id, native_status, fulfillment, financial, total, currency,
+        created, updated, tracking, links, unmapped, payload_ids, sources,
+    ) = row
+    return Record(
+        system=system,
+        ref=ref,
+        native_id=native_id,
+        native_status=native_status,
+        fulfillment=Fulfillment(fulfillment),
+        financial=Financial(financial),
+        lines=tuple(lines),
+        tracking=frozenset(json.loads(tracking)),
+        total=Decimal(total) if total is not None else None,
+        currency=currency,
+        created=_stamp_from_json(created),
+        updated=_stamp_from_json(updated),
+        links=frozenset(json.loads(links)),
+        unmapped=tuple(UnmappedStatus(*u) for u in json.loads(unmapped)),
+        payload_ids=tuple(json.loads(payload_ids)),
+        sources=tuple(tuple(s) for s in json.loads(sources)),  # type: ignore[misc]
+    )
+
+
+def _event(row: tuple) -> Event:
+    (
+        _case, system, _seq, event_id, kind, earliest, latest, raw, precision, source_tz,
+        fulfillment, financial, source, origin, native_status, detail, record_ref, payload_id,
+    ) = row
+    return Event(
+        id=event_id,
+        system=system,
+        at=Timestamp(datetime.fromisoformat(earliest), datetime.fromisoformat(latest), raw, Precision(precision), source_tz),
+        kind=EventKind(kind),
+        fulfillment=Fulfillment(fulfillment) if fulfillment else None,
+        financial=Financial(financial) if financial else None,
+        source=source,
+        origin=Origin(origin),
+        native_status=native_status,
+        detail=detail,
+        record_ref=record_ref,
+        payload_id=payload_id,
+    )
