@@ -148,6 +148,8 @@ class Cache:
         return count
 
     def _write_case(self, case: Case, payloads: Sequence[RawPayload]) -> None:
+        if self._unchanged(case, payloads):
+            return  # re-importing the same data must not even make the verdict stale
         conn = self.db.conn
         conn.executemany(
             "INSERT INTO systems(name, role, platform) VALUES (?, ?, ?) "
@@ -210,6 +212,20 @@ class Cache:
         conn.executemany("INSERT INTO lines VALUES (" + ",".join("?" * 9) + ")", line_rows)
         conn.executemany("INSERT INTO events VALUES (" + ",".join("?" * 18) + ")", event_rows)
         conn.execute("DELETE FROM findings WHERE case_ref = ?", (case.ref,))
+
+    def _unchanged(self, case: Case, payloads: Sequence[RawPayload]) -> bool:
+        exists = self.db.conn.execute("SELECT origin FROM cases WHERE ref = ?", (case.ref,)).fetchone()
+        if exists is None or exists[0] != case.origin:
+            return False
+        stored = self.load_case(case.ref)
+        if stored is None:
+            return False
+        names = {h.system.name for h in case.holdings}
+        kept = tuple(h for h in stored.holdings if h.system.name in names)
+        stored_payloads = [p for p in self.payloads(case.ref) if p.system in names]
+        return kept == tuple(sorted(case.holdings, key=lambda h: h.system.name)) and sorted(
+            stored_payloads, key=lambda p: p.id
+        ) == sorted(payloads, key=lambda p: p.id)
 
     def save_results(self, results: Iterable[CaseResult], settings_key: str) -> int:
         """Store verdicts and findings of audited cases; returns how many."""

@@ -141,8 +141,10 @@ def test_saved_results_are_listed_and_filtered(cache):
     by_verdict = cache.list_cases(verdict=results[1].verdict.value)
     assert "113-0000000-0000002" in {r.ref for r in by_verdict}
     assert {r.ref for r in cache.list_cases(system="netsuite")} == set(rows)
-    # New data makes the verdict stale again.
+    # The same data again keeps the verdict; new data makes it stale.
     cache.write_case(shipped, [])
+    assert cache.case_refs(stale_for="key") == []
+    cache.write_case(sample_case(Fulfillment.DELIVERED, ref="113-0000000-0000001")[0], [])
     assert cache.case_refs(stale_for="key") == ["113-0000000-0000001"]
 
 
