@@ -46,7 +46,7 @@ class StatusMapping:
     financial: Financial | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StatusTable:
     """A platform's mapping of one status field's native values, with the doc it was read from.
 

@@ -28,7 +28,8 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(value: timedelta) -> str:
     """A duration as a person reads it: ``4h40m``, ``25m``, ``2d3h``."""
     seconds = int(abs(value.total_seconds()))
-    days, rest = divmod(seconds, 86400)
+    # Under three days, hours read better than days: "44h", "24h".
+    days, rest = divmod(seconds, 86400) if seconds >= 3 * 86400 else (0, seconds)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]

@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("threetruth: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`threetruth audit | head`): not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def parse_as_of(text: str) -> datetime:

@@ -105,7 +105,7 @@ def parse_config(data: Mapping[str, Any], file: Path | None, environ: Mapping[st
     if "path" in data.get("cache", {}):
         cache_path = Path(str(data["cache"]["path"])).expanduser()
         if not cache_path.is_absolute() and file is not None:
-            cache_path = file.parent / cache_path  # relative to the config file, not to wherever the shell is
+            cache_path = (file.parent / cache_path).resolve()  # relative to the config file, not to the shell's folder
     try:
         audit = AuditSettings.from_mapping(data.get("audit"), data.get("topology"))
     except ThreetruthError as exc:

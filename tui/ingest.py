@@ -113,32 +113,45 @@ def _aware(value: Any, where: str) -> datetime:
 
 def scenario_case(scenario: Scenario) -> tuple[Case, list[RawPayload]]:
     """Read and normalise every payload of a scenario into one case."""
-    holdings: list[Holding] = []
-    payloads: list[RawPayload] = []
+    payloads: dict[str, list[RawPayload]] = {}
     for name, system in sorted(scenario.systems.items()):
         folder = scenario.path / name
-        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        if not files:
-            holdings.append(Holding(system.definition, Presence.NOT_FETCHED))
-            continue
-        requests = _requests(folder)
-        system_payloads = []
-        for file in files:
+        requests = _requests(folder) if folder.is_dir() else {}
+        for file in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             text = _read(file)
-            body = _decode(file, text)
-            if platform(system.platform).recognise(body) is None:
+            if platform(system.platform).recognise(_decode(file, text)) is None:
                 raise ImportProblem(f"{file}: not a {system.platform} API response this version of threetruth reads")
             endpoint = requests.get(file.name) or f"{system.platform} response from {file.name}"
-            system_payloads.append(make_payload(name, endpoint, scenario.fetched_at, text))
-        holdings.append(_holding(system, system_payloads, folder))
-        payloads.extend(system_payloads)
-    origin = scenario.origin or _infer_origin(holdings)
+            payloads.setdefault(name, []).append(make_payload(name, endpoint, scenario.fetched_at, text))
+    case = build_case(scenario.systems, payloads, scenario.origin, where=scenario.path)
+    return case, [p for name in sorted(payloads) for p in payloads[name]]
+
+
+def build_case(
+    systems: Mapping[str, SystemConfig],
+    payloads: Mapping[str, Sequence[RawPayload]],
+    origin: str | None = None,
+    *,
+    where: Path | str = "",
+) -> Case:
+    """One case from every system's responses: a system with none was not fetched.
+
+    Raises:
+        ImportProblem: a payload cannot be read, or no system holds a record.
+    """
+    holdings = []
+    for name, system in sorted(systems.items()):
+        if payloads.get(name):
+            holdings.append(_holding(system, payloads[name], Path(where) / name))
+        else:
+            holdings.append(Holding(system.definition, Presence.NOT_FETCHED))
+    origin = origin or _infer_origin(holdings)
     if origin is None:
-        raise ImportProblem(f"{scenario.path}: no system holds a record, so there is no case to import")
+        raise ImportProblem(f"{where}: no system holds a record, so there is no case to import")
     origin_holding = next(h for h in holdings if h.system.name == origin)
     if not origin_holding.records:
-        raise ImportProblem(f"{scenario.path}: origin {origin!r} holds no record")
-    return Case(ref=_primary(origin_holding.records).ref, origin=origin, holdings=tuple(holdings)), payloads
+        raise ImportProblem(f"{where}: origin {origin!r} holds no record")
+    return Case(ref=_primary(origin_holding.records).ref, origin=origin, holdings=tuple(holdings))
 
 
 def _holding(system: SystemConfig, payloads: Sequence[RawPayload], where: Path) -> Holding:

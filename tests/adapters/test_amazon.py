@@ -87,7 +87,8 @@ V2026_PACKAGE_STATUS = {
 V0_EASY_SHIP = {
     **dict.fromkeys(["PendingSchedule", "PendingPickUp", "PendingDropOff", "LabelCanceled"], (F.OPEN, None)),
     **dict.fromkeys(
-        ["PickedUp", "DroppedOff", "AtOriginFC", "AtDestinationFC", "OutForDelivery", "Undeliverable", "Lost", "Damaged"],
+        ["PickedUp", "DroppedOff", "AtOriginFC", "AtDestinationFC", "OutForDelivery"]
+        + ["Undeliverable", "Lost", "Damaged"],
         (F.SHIPPED, None),
     ),
     "Delivered": (F.DELIVERED, None),
@@ -217,7 +218,8 @@ def test_scenario_record_tells_the_facts(folder):
         assert (record.native_status, record.fulfillment, record.financial) == (status, F.OPEN, P.AUTHORIZED)
     assert kinds(result) == expected_events
     created_event = result.events[0]
-    assert (created_event.fulfillment, created_event.financial, created_event.origin) == (F.OPEN, P.PENDING, Origin.PLATFORM)
+    assert (created_event.fulfillment, created_event.financial) == (F.OPEN, P.PENDING)
+    assert created_event.origin is Origin.PLATFORM
     for event in result.events:
         assert event.record_ref == ref and event.system == "amazon" and event.payload_id in record.payload_ids
         assert event.id.startswith("amazon/") and event.id.endswith("/" + event.kind.value)
@@ -436,6 +438,21 @@ def test_shipped_quantities_fall_back_to_package_items():
     record = only_record(run(body))
     assert (record.fulfillment, record.financial) == (F.PARTIAL, P.AUTHORIZED)
     assert {line.sku: line.shipped for line in record.lines} == {"TEE-RED-M": 2, "MUG-BLK": 0}
+
+
+def test_amazon_fulfilled_order_without_packages_ships_at_last_update():
+    body = body_of("01-classic-cascade")
+    del body["order"]["packages"]
+    body["order"]["fulfillment"]["fulfilledBy"] = "AMAZON"
+    result = run(body)
+    shipped = result.events[-1]
+    assert (shipped.kind, shipped.at.raw, shipped.fulfillment, shipped.origin) == (
+        K.SHIPPED,
+        "2026-03-03T14:02:00Z",
+        F.SHIPPED,
+        Origin.PLATFORM,
+    )
+    assert "lastUpdatedTime" in shipped.detail and only_record(result).tracking == frozenset()
 
 
 def test_item_cancellation_in_a_live_order_and_a_pending_request():
@@ -742,7 +759,7 @@ def vendor_validator(kind: str, *, strict: bool):
 @pytest.mark.skipif(not SPECS.is_dir(), reason="vendor models not found at ../shared/api-specs")
 @pytest.mark.parametrize("strict", [False, True], ids=["as-published", "no-unknown-fields"])
 @pytest.mark.parametrize(
-    "path", sorted(SCENARIOS.glob("*/amazon/*.json")), ids=lambda p: f"{p.parts[-3]}/{p.name}" if isinstance(p, Path) else None
+    "path", sorted(SCENARIOS.glob("*/amazon/*.json")), ids=lambda p: f"{p.parts[-3]}/{p.name}"
 )
 def test_sample_payloads_validate_against_the_vendor_models(path, strict):
     body = json.loads(path.read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import tomllib
@@ -479,6 +480,16 @@ def test_in_progress_with_a_successful_fulfillment_is_partial_and_cancelled_fulf
     assert len(undone) == 1 and undone[0].at.raw == "2026-03-04T09:00:00Z"
 
 
+def test_removed_units_are_cancelled_unless_they_had_shipped():
+    body = scenario_body("10-quantity-mismatch")  # 3 mugs + 1 cap, all shipped in one fulfillment
+    order = body["data"]["order"]
+    mug, cap = order["lineItems"]["nodes"]
+    mug.update(quantity=4, currentQuantity=2)  # one mug edited off the order, one shipped mug returned and restocked
+    cap.update(currentQuantity=0)  # the shipped cap returned
+    lines = {line.sku: (line.ordered, line.shipped, line.cancelled) for line in normalise(body).records[0].lines}
+    assert lines == {"MUG-BLK": (4, 3, 1), "CAP-NVY": (1, 1, 0)}
+
+
 def test_refunds_give_partially_refunded_then_refunded():
     body = scenario_body("03-late-sync")
     transactions = body["data"]["order"]["transactions"]
@@ -574,6 +585,36 @@ def test_arbitrary_json_raises_nothing_but_payload_error(body):
         assert "\n" not in str(error)
 
 
+def leaf_paths(value, path=()):
+    """Every path into a JSON value (objects and lists included), for mutating a real payload."""
+    yield path
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from leaf_paths(child, (*path, key))
+
+
+REAL_BODIES = {slug: scenario_body(slug) for slug in ("05-cancel-vs-ship", "06-web-order-no-marketplace")}
+REAL_PATHS = [(slug, path) for slug, body in REAL_BODIES.items() for path in leaf_paths(body) if path]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(REAL_PATHS), json_values, st.booleans())
+def test_a_real_payload_with_any_value_replaced_raises_nothing_but_payload_error(target, value, drop):
+    slug, path = target
+    body = copy.deepcopy(REAL_BODIES[slug])
+    parent = body
+    for key in path[:-1]:
+        parent = parent[key]
+    if drop and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    try:
+        normalise(body)
+    except PayloadError as error:
+        assert "\n" not in str(error)
+
+
 status_text = st.one_of(
     st.sampled_from(sorted({*statuses.ORDER_FULFILLMENT.entries, *statuses.ORDER_FINANCIAL.entries,
                             *statuses.FULFILLMENT_DISPLAY_STATUS.entries, *statuses.TRANSACTION_KIND.entries})),
@@ -615,11 +656,14 @@ def test_queries_are_read_only():
         assert "mutation" not in text.casefold(), name
 
 
+@functools.cache
 def graphql_schema():
     graphql = pytest.importorskip("graphql", reason="graphql-core validates the queries against the schema")
     if not SCHEMA.exists():
         pytest.skip("shared/api-specs is not beside the repo")
-    return graphql, graphql.build_schema(SCHEMA.read_text())
+    # The vendor's SDL breaks a rule newer graphql-core enforces on the schema itself (a deprecated
+    # Node.id implementation); only the queries are under test here, so skip validating the schema.
+    return graphql, graphql.build_schema(SCHEMA.read_text(), assume_valid=True)
 
 
 def test_queries_validate_against_the_schema_but_for_the_newer_fields():
