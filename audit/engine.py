@@ -1,4 +1,4 @@
-"""Runs the rules over a case: verdict, first divergence, timeline."""
+"""Runs the rules over a case: verdict and first divergence."""
 
 from __future__ import annotations
 
@@ -40,22 +40,21 @@ def audit_case(case: Case, settings: AuditSettings | None = None, as_of: datetim
     settings = settings or AuditSettings()
     moment = as_of or as_of_for(case)
     view = CaseView(case, settings, moment)
-    findings = sorted(
-        (finding for rule in RULES.values() for finding in rule(view)),
-        key=_finding_order,
-    )
-    timeline = tuple(sorted((e for h in case.holdings for e in h.events), key=lambda e: (e.at.sort_key, e.system, e.id)))
+    findings = [finding for rule in RULES.values() for finding in rule(view)]
+    if len(findings) > 1:
+        findings.sort(key=_finding_order)
     return CaseResult(
         case=case,
         verdict=verdict_of(findings),
         findings=tuple(findings),
-        first_divergence=first_divergence(findings, timeline, view),
+        first_divergence=first_divergence(findings, view),
         as_of=moment,
-        timeline=timeline,
     )
 
 
 def verdict_of(findings: list[Finding] | tuple[Finding, ...]) -> Verdict:
+    if not findings:
+        return Verdict.IN_SYNC
     kinds = {f.kind for f in findings}
     for kind in PRECEDENCE:
         if kind in kinds:
@@ -63,7 +62,7 @@ def verdict_of(findings: list[Finding] | tuple[Finding, ...]) -> Verdict:
     return Verdict.IN_SYNC
 
 
-def first_divergence(findings: list[Finding], timeline: tuple[Event, ...], view: CaseView) -> Divergence | None:
+def first_divergence(findings: list[Finding], view: CaseView) -> Divergence | None:
     """The earliest event where the truth split.
 
     Among the findings that describe disagreement now or wrong data (mismatch,
@@ -76,8 +75,7 @@ def first_divergence(findings: list[Finding], timeline: tuple[Event, ...], view:
         return None
     worse = [f for f in significant if f.kind is not FindingKind.DELAY]
     chosen = min(worse or significant, key=lambda f: _divergence_order(f, view))
-    by_id = {e.id: e for e in timeline}
-    anchor = by_id.get(chosen.events[0]) if chosen.events else None
+    anchor = next((e for f in view.systems.values() for e in f.events if chosen.events and e.id == chosen.events[0]), None)
     return Divergence(
         at=chosen.at,
         system=anchor.system if anchor else (chosen.systems[0] if chosen.systems else None),

@@ -335,7 +335,12 @@ class CaseResult:
     findings: tuple[Finding, ...]
     first_divergence: Divergence | None
     as_of: datetime
-    timeline: tuple[Event, ...] = field(default=())
+
+    @property
+    def timeline(self) -> tuple[Event, ...]:
+        """Every event of every system, in time order: the merged view a person reads."""
+        events = (e for h in self.case.holdings for e in h.events)
+        return tuple(sorted(events, key=lambda e: (e.at.sort_key, e.system, e.id)))
 
 
 class ThreetruthError(Exception):

@@ -5,7 +5,6 @@ Field names here are fixed by the audit model; fields may be added, never rename
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -75,10 +74,3 @@ def case_json(result: CaseResult) -> dict[str, Any]:
             "rule": divergence.rule,
         },
     }
-
-
-def document(results: Iterable[CaseResult], as_of: datetime | None = None) -> dict[str, Any]:
-    """The whole JSON document. ``as_of`` is the one given, else the newest of the cases'."""
-    cases = [case_json(r) for r in results]
-    newest = as_of or max((r for r in (c["as_of"] for c in cases) if r), default=None)
-    return {"as_of": iso(newest) if isinstance(newest, datetime) else newest, "cases": cases}

@@ -45,51 +45,75 @@ def day_or_when(event: Event) -> str:
     return when(event.at.earliest)
 
 
-@dataclass(frozen=True, slots=True)
-class SystemFacts:
-    """What the rules need to know about one system's holding of the case."""
-
-    name: str
-    role: Role
-    presence: Presence
-    records: tuple[Record, ...]
-    events: tuple[Event, ...]  # in time order
-
-    @property
-    def primary(self) -> Record | None:
-        """The record compared with other systems: the first created when there are several."""
-        return self.records[0] if self.records else None
-
-    @property
-    def fulfillment(self) -> Fulfillment | None:
-        return self.primary.fulfillment if self.primary else None
-
-    @property
-    def financial(self) -> Financial | None:
-        return self.primary.financial if self.primary else None
-
-    def first(self, predicate: Callable[[Event], bool]) -> Event | None:
-        return next((e for e in self.events if predicate(e)), None)
-
-    def last(self, predicate: Callable[[Event], bool]) -> Event | None:
-        return next((e for e in reversed(self.events) if predicate(e)), None)
-
-    @property
-    def created_event(self) -> Event | None:
-        return self.first(lambda e: e.kind is EventKind.CREATED)
+_RANK = {state: rank for rank, state in enumerate((Fulfillment.OPEN, Fulfillment.PARTIAL, Fulfillment.SHIPPED, Fulfillment.DELIVERED))}
+_CREATED, _STATUS_CHANGED, _FULFILLMENT_CREATED = EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.FULFILLMENT_CREATED
+_CANCELLED, _INVOICED, _REFUNDED = EventKind.CANCELLED, EventKind.INVOICED, EventKind.REFUNDED
 
 
 def is_shipment(event: Event) -> bool:
     """Evidence that goods left: a shipment event, or a status history entry saying so."""
-    if event.kind in SHIPMENT_KINDS:
+    kind = event.kind
+    if kind in SHIPMENT_KINDS:
         return True
-    rank = fulfillment_rank(event.fulfillment)
-    return event.kind is EventKind.STATUS_CHANGED and rank is not None and rank >= PARTIAL_RANK  # type: ignore[operator]
+    return kind is _STATUS_CHANGED and _RANK.get(event.fulfillment, 0) >= 1  # type: ignore[arg-type]
 
 
 def is_shipped(event: Event) -> bool:
     """Evidence that a system told the world the goods shipped (not merely picked)."""
-    return event.kind is not EventKind.FULFILLMENT_CREATED and is_shipment(event)
+    return event.kind is not _FULFILLMENT_CREATED and is_shipment(event)
+
+
+class SystemFacts:
+    """What the rules need to know about one system's holding of the case, gathered in one pass."""
+
+    __slots__ = (
+        "name", "role", "presence", "records", "events", "primary", "fulfillment", "financial",
+        "created_event", "first_shipment", "first_shipped", "last_shipped", "first_cancelled",
+        "first_invoiced", "last_refunded", "_per_sku",
+    )
+
+    def __init__(self, name: str, role: Role, presence: Presence, records: tuple[Record, ...], events: tuple[Event, ...]) -> None:
+        self.name, self.role, self.presence = name, role, presence
+        self.records = records
+        self.events = events  # in time order
+        # The record compared with other systems: the first created when there are several.
+        self.primary: Record | None = records[0] if records else None
+        self.fulfillment = self.primary.fulfillment if self.primary else None
+        self.financial = self.primary.financial if self.primary else None
+        created = first_shipment = first_shipped = last_shipped = cancelled = invoiced = refunded = None
+        for event in events:
+            kind = event.kind
+            if kind is _CREATED:
+                created = created or event
+            elif kind is _CANCELLED:
+                cancelled = cancelled or event
+            elif kind is _INVOICED:
+                invoiced = invoiced or event
+            elif kind is _REFUNDED:
+                refunded = event
+            if is_shipment(event):
+                first_shipment = first_shipment or event
+                if kind is not _FULFILLMENT_CREATED:
+                    first_shipped = first_shipped or event
+                    last_shipped = event
+        self.created_event: Event | None = created
+        self.first_shipment: Event | None = first_shipment
+        self.first_shipped: Event | None = first_shipped
+        self.last_shipped: Event | None = last_shipped
+        self.first_cancelled: Event | None = cancelled
+        self.first_invoiced: Event | None = invoiced
+        self.last_refunded: Event | None = refunded
+        self._per_sku: dict[str, dict[str, int]] | None = None
+
+    @property
+    def per_sku(self) -> dict[str, dict[str, int]]:
+        """The primary record's quantities summed per SKU (computed once, on first use)."""
+        if self._per_sku is None:
+            self._per_sku = _per_sku(self.primary) if self.primary else {}
+        return self._per_sku
+
+    def first(self, predicate: Callable[[Event], bool]) -> Event | None:
+        return next((e for e in self.events if predicate(e)), None)
 
 
 class CaseView:
@@ -100,15 +124,24 @@ class CaseView:
         self.settings = settings
         self.as_of = as_of
         systems: dict[str, SystemFacts] = {}
-        for holding in sorted(case.holdings, key=lambda h: h.system.name):
+        for holding in sorted(case.holdings, key=_holding_name):
             if holding.system.role is Role.MIDDLEWARE:
                 continue  # a log source, never a truth holder
-            records = tuple(sorted(holding.records, key=_record_order))
+            records = tuple(sorted(holding.records, key=_record_order)) if len(holding.records) > 1 else holding.records
             events = tuple(sorted(holding.events, key=_event_order))
             systems[holding.system.name] = SystemFacts(
                 holding.system.name, holding.system.role, holding.presence, records, events
             )
         self.systems = systems
+        self.routes = settings.topology.handoffs(case)
+        self._routes_by_kind: dict[EventKind, list[Handoff]] = {}
+        for kind, handoff in self.routes:
+            self._routes_by_kind.setdefault(kind, []).append(handoff)
+
+    @property
+    def required_systems(self) -> list[str]:
+        """Systems the topology says must hold this case: every end of every route that applies."""
+        return list(dict.fromkeys(name for _kind, h in self.routes for name in (h.source, h.target)))
 
     def facts(self, name: str) -> SystemFacts | None:
         return self.systems.get(name)
@@ -118,12 +151,8 @@ class CaseView:
         facts = self.systems.get(name)
         return facts if facts is not None and facts.records else None
 
-    @cached_property
-    def routes(self) -> list[tuple[EventKind, Handoff]]:
-        return self.settings.topology.handoffs(self.case)
-
     def routes_of(self, kind: EventKind) -> list[Handoff]:
-        return [handoff for routed, handoff in self.routes if routed is kind]
+        return self._routes_by_kind.get(kind, [])
 
     def route_between(self, kind: EventKind, first: str, second: str) -> Handoff | None:
         for handoff in self.routes_of(kind):
@@ -135,6 +164,10 @@ class CaseView:
     def out_of_sequence_pairs(self) -> set[tuple[str, str]]:
         """Shipped routes whose target shipped before the source: their lag is not a delay."""
         return {(f.handoff.target, f.handoff.source) for f in marketplace_shipped_first(self) if f.handoff}
+
+
+def _holding_name(holding) -> str:
+    return holding.system.name
 
 
 def _record_order(record: Record) -> tuple:
@@ -162,7 +195,7 @@ def missing_record(view: CaseView) -> Iterator[Finding]:
     born_at = born.at.latest if born else (origin.primary.created.latest if origin.primary and origin.primary.created else None)
     if born_at is None:
         return
-    for name in view.settings.topology.required_systems(view.case):
+    for name in view.required_systems:
         facts = view.facts(name)
         if facts is None or facts.presence is not Presence.ABSENT:
             continue  # not asked: the audit cannot judge it
@@ -232,18 +265,18 @@ def _shipped_handoffs(view: CaseView) -> Iterator[Finding]:
         source_rank, target_rank = fulfillment_rank(source.fulfillment), fulfillment_rank(target.fulfillment)
         if source_rank is None or target_rank is None or source_rank < PARTIAL_RANK:  # type: ignore[operator]
             continue  # off-line states are for state-conflict and unmapped-status
-        sent_first = source.first(is_shipped)
+        sent_first = source.first_shipped
         if sent_first is None:
             continue
         if target_rank >= source_rank:
-            landed = target.first(is_shipped)
+            landed = target.first_shipped
             if landed is None:
                 continue
             latency = sent_first.at.gap_to(landed.at)
             if latency > view.settings.sync_tolerance:
                 yield _delay(handoff, "shipped", sent_first, landed, latency, view)
         else:
-            sent_last = source.last(is_shipped) or sent_first
+            sent_last = source.last_shipped or sent_first
             yield _behind(handoff, "shipped", sent_last, target.fulfillment, view)  # type: ignore[arg-type]
 
 
@@ -252,11 +285,11 @@ def _cancelled_handoffs(view: CaseView) -> Iterator[Finding]:
         source, target = view.held(handoff.source), view.held(handoff.target)
         if source is None or target is None or source.fulfillment is not Fulfillment.CANCELLED:
             continue
-        sent = source.first(lambda e: e.kind is EventKind.CANCELLED)
+        sent = source.first_cancelled
         if sent is None:
             continue
         if target.fulfillment is Fulfillment.CANCELLED:
-            landed = target.first(lambda e: e.kind is EventKind.CANCELLED)
+            landed = target.first_cancelled
             if landed is not None:
                 latency = sent.at.gap_to(landed.at)
                 if latency > view.settings.sync_tolerance:
@@ -336,10 +369,10 @@ def marketplace_shipped_first(view: CaseView) -> Iterator[Finding]:
         source, target = view.held(handoff.source), view.held(handoff.target)
         if source is None or target is None:
             continue
-        shipped = target.first(is_shipped)
+        shipped = target.first_shipped
         if shipped is None:
             continue
-        fulfilled = source.first(is_shipment)
+        fulfilled = source.first_shipment
         if fulfilled is not None and not shipped.at.definitely_before(fulfilled.at, skew):
             continue
         until = (
@@ -368,7 +401,7 @@ def marketplace_shipped_first(view: CaseView) -> Iterator[Finding]:
 def _erp_before_its_order(view: CaseView) -> Iterator[Finding]:
     skew = view.settings.clock_skew
     for facts in view.systems.values():
-        if facts.role is not Role.ERP:
+        if facts.role is not Role.ERP or facts.first_shipment is None:
             continue
         for record in facts.records:
             created = facts.first(lambda e: e.kind is EventKind.CREATED and e.record_ref == record.ref)
@@ -394,12 +427,12 @@ def _erp_before_its_order(view: CaseView) -> Iterator[Finding]:
 
 def _invoiced_before_shipping(view: CaseView) -> Iterator[Finding]:
     skew = view.settings.clock_skew
-    shipments = [e for facts in view.systems.values() for e in facts.events if is_shipment(e)]
+    shipments = [f.first_shipment for f in view.systems.values() if f.first_shipment is not None]
     first_shipment = min(shipments, key=_event_order) if shipments else None
     for facts in view.systems.values():
         if facts.role is not Role.ERP:
             continue
-        invoiced = facts.first(lambda e: e.kind is EventKind.INVOICED)
+        invoiced = facts.first_invoiced
         if invoiced is None:
             continue
         if first_shipment is not None and not invoiced.at.definitely_before(first_shipment.at, skew):
@@ -430,7 +463,7 @@ def state_conflict(view: CaseView) -> Iterator[Finding]:
     for cancelled in held:
         if cancelled.fulfillment is not Fulfillment.CANCELLED:
             continue
-        cancel_event = cancelled.first(lambda e: e.kind is EventKind.CANCELLED)
+        cancel_event = cancelled.first_cancelled
         for other in held:
             if other is cancelled:
                 continue
@@ -462,9 +495,9 @@ def state_conflict(view: CaseView) -> Iterator[Finding]:
 def _went_on(facts: SystemFacts) -> tuple[str, Event | None] | None:
     """How a system shows the order went ahead (shipped or invoiced), with the event, if it did."""
     if facts.fulfillment in SHIPPED_STATES or facts.fulfillment is Fulfillment.PARTIAL:
-        return "shipped it", facts.first(is_shipped)
+        return "shipped it", facts.first_shipped
     if facts.financial is Financial.INVOICED:
-        return "invoiced it", facts.first(lambda e: e.kind is EventKind.INVOICED)
+        return "invoiced it", facts.first_invoiced
     return None
 
 
@@ -472,7 +505,7 @@ def _refunded_but_open(view: CaseView, held: list[SystemFacts]) -> Iterator[Find
     for refunded in held:
         if refunded.financial is not Financial.REFUNDED:
             continue
-        refund = refunded.last(lambda e: e.kind is EventKind.REFUNDED)
+        refund = refunded.last_refunded
         if refund is not None and view.as_of - refund.at.latest <= view.settings.sync_tolerance:
             continue  # the refund may still be on its way
         for other in held:
@@ -515,7 +548,7 @@ def _settled_pairs(view: CaseView) -> Iterator[tuple[Handoff, SystemFacts, Syste
 
 def _later_shipment(source: SystemFacts, target: SystemFacts) -> tuple[Event | None, Event | None]:
     """(where the differing data landed, the source's shipment it should match)."""
-    landed, sent = target.last(is_shipped), source.last(is_shipped)
+    landed, sent = target.last_shipped, source.last_shipped
     if landed is not None and sent is not None and _event_order(sent) > _event_order(landed):
         return sent, landed
     return landed, sent
@@ -527,19 +560,19 @@ def quantity_mismatch(view: CaseView) -> Iterator[Finding]:
         source, target = view.held(handoff.source), view.held(handoff.target)
         if source is None or target is None:
             continue
-        differences = _quantity_differences(source.primary, target.primary, ("ordered",))  # type: ignore[arg-type]
+        differences = _quantity_differences(source, target, ("ordered",))
         if differences:
             landed = target.created_event
             yield _quantity_finding(handoff, differences, landed, source.created_event)
     for handoff, source, target in _settled_pairs(view):
-        differences = _quantity_differences(source.primary, target.primary, ("shipped", "cancelled"))  # type: ignore[arg-type]
+        differences = _quantity_differences(source, target, ("shipped", "cancelled"))
         if differences:
             landed, sent = _later_shipment(source, target)
             yield _quantity_finding(handoff, differences, landed, sent)
 
 
-def _quantity_differences(first: Record, second: Record, fields: tuple[str, ...]) -> list[str]:
-    totals_a, totals_b = _per_sku(first), _per_sku(second)
+def _quantity_differences(first: SystemFacts, second: SystemFacts, fields: tuple[str, ...]) -> list[str]:
+    totals_a, totals_b = first.per_sku, second.per_sku
     if not totals_a or not totals_b:
         return []  # a system that carries no lines cannot disagree about them
     differences = []
@@ -547,7 +580,7 @@ def _quantity_differences(first: Record, second: Record, fields: tuple[str, ...]
         a, b = totals_a.get(sku, {}), totals_b.get(sku, {})
         for name in fields:
             if a.get(name, 0) != b.get(name, 0):
-                differences.append(f"{sku} {name} {a.get(name, 0)} in {first.system}, {b.get(name, 0)} in {second.system}")
+                differences.append(f"{sku} {name} {a.get(name, 0)} in {first.name}, {b.get(name, 0)} in {second.name}")
     return differences
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-from audit.model import Case, EventKind, Handoff, Presence, Role, ThreetruthError
+from audit.model import Case, EventKind, Handoff, Role, ThreetruthError
 
 # The kinds a topology can route. Other event kinds are recorded but not audited
 # as handoffs.
@@ -66,38 +67,27 @@ class Topology:
         origin = case.holding(case.origin)
         if origin is None:
             return []
-        truth_holders = [h.system for h in case.holdings if h.system.role is not Role.MIDDLEWARE]
+        holders = tuple(sorted((h.system.name, h.system.role) for h in case.holdings if h.system.role is not Role.MIDDLEWARE))
+        resolved = _resolve(self.by_origin_role.get(origin.system.role, ()), holders)
+        return [edge for edge in resolved if kind is None or edge[0] is kind]
 
-        def resolve(end: str) -> list[str]:
-            named = [s.name for s in truth_holders if s.name == end]
-            return named or sorted(s.name for s in truth_holders if s.role.value == end)
 
-        found: list[tuple[EventKind, Handoff]] = []
-        for route in self.by_origin_role.get(origin.system.role, ()):
-            if kind is not None and route.kind is not kind:
-                continue
-            for source in resolve(route.source):
-                for target in resolve(route.target):
-                    edge = (route.kind, Handoff(source, target))
-                    if source != target and edge not in found:
-                        found.append(edge)
-        return found
+@lru_cache(maxsize=256)
+def _resolve(routes: tuple[Route, ...], holders: tuple[tuple[str, Role], ...]) -> tuple[tuple[EventKind, Handoff], ...]:
+    """Routes resolved to system names; memoised, since every case of a stack resolves the same way."""
 
-    def required_systems(self, case: Case) -> list[str]:
-        """Systems the topology says must hold this case (every end of every route that applies)."""
-        names: list[str] = []
-        for _kind, handoff in self.handoffs(case):
-            for name in (handoff.source, handoff.target):
-                if name not in names:
-                    names.append(name)
-        return names
+    def resolve(end: str) -> list[str]:
+        named = [name for name, _role in holders if name == end]
+        return named or [name for name, role in holders if role.value == end]
 
-    def connects(self, kind: EventKind, first: str, second: str, case: Case) -> Handoff | None:
-        """The route of this kind between two systems, in whichever direction the topology declares it."""
-        for routed_kind, handoff in self.handoffs(case, kind):
-            if {handoff.source, handoff.target} == {first, second} and routed_kind is kind:
-                return handoff
-        return None
+    found: list[tuple[EventKind, Handoff]] = []
+    for route in routes:
+        for source in resolve(route.source):
+            for target in resolve(route.target):
+                edge = (route.kind, Handoff(source, target))
+                if source != target and edge not in found:
+                    found.append(edge)
+    return tuple(found)
 
 
 def _routes(kind: EventKind, *paths: str) -> tuple[Route, ...]:
@@ -118,8 +108,3 @@ DEFAULT_TOPOLOGY = Topology(
         ),
     }
 )
-
-
-def present(case: Case, system: str) -> bool:
-    holding = case.holding(system)
-    return holding is not None and holding.presence is Presence.PRESENT and bool(holding.records)

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.base import make_payload  # noqa: E402
-from audit.engine import audit_case  # noqa: E402
 from audit.settings import AuditSettings  # noqa: E402
 from cache.store import Cache  # noqa: E402
+from tui.auditing import audit_cache  # noqa: E402
 from tui.ingest import Scenario, _requests, bundled_scenarios, build_case, read_scenario  # noqa: E402
 
 # How often each scenario appears: most orders are healthy; every fault shows up.
@@ -143,22 +143,16 @@ def run(n: int, keep: Path | None) -> dict[str, float]:
             flush()
 
         settings = AuditSettings()
-        started = time.perf_counter()
-        results = []
-        verdicts: dict[str, int] = {}
-        rules: dict[str, int] = {}
-        for case in cache.iter_cases():
-            result = audit_case(case, settings)
-            results.append(result)
-            verdicts[result.verdict.value] = verdicts.get(result.verdict.value, 0) + 1
-            for finding in result.findings:
-                rules[finding.rule] = rules.get(finding.rule, 0) + 1
-        figures["audit_s"] = time.perf_counter() - started
-        started = time.perf_counter()
-        for start in range(0, len(results), BATCH):
-            cache.save_results(results[start : start + BATCH], settings.fingerprint)
-        figures["save_s"] = time.perf_counter() - started
-        del results
+        # The audit as `threetruth audit` runs it: read, rules, verdicts written back;
+        # once in one process, once sliced over every core.
+        for label, jobs in (("audit_1job", 1), ("audit", None)):
+            started = time.perf_counter()
+            run_ = audit_cache(str(path), settings, jobs=jobs)
+            figures[f"{label}_s"] = time.perf_counter() - started
+            cache.db.execute("UPDATE cases SET verdict = NULL")  # the second run must not find them fresh
+            cache.db.conn.commit()
+        verdicts = dict(run_.verdicts)
+        rules = dict(cache.db.execute("SELECT rule, count(*) FROM findings GROUP BY rule").fetchall())
 
         started = time.perf_counter()
         rows = cache.db.execute(
@@ -173,7 +167,10 @@ def run(n: int, keep: Path | None) -> dict[str, float]:
         figures["sql_floor_s"] = time.perf_counter() - started
         assert len(rows) == n, (len(rows), n)
     figures["db_mb"] = path.stat().st_size / 1e6
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The audit's worker processes count too: the peak is the largest of any of them.
+    figures["peak_rss_mb"] = max(
+        resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    ) / 1024
     figures["verdicts"] = verdicts  # type: ignore[assignment]
     figures["rules"] = rules  # type: ignore[assignment]
     return figures
@@ -181,14 +178,14 @@ def run(n: int, keep: Path | None) -> dict[str, float]:
 
 def report(f: dict) -> None:
     n = f["n"]
-    audit_total = f["audit_s"] + f["save_s"]
+    audit_total = f["audit_s"]
     print(f"\n== N = {n:,} cases ({f['payloads']:,} payloads, {f['bytes'] / 1e6:.0f} MB of JSON; cache {f['db_mb']:.0f} MB)")
     print(f"import : {f['import_s']:8.2f} s  {n / f['import_s']:9,.0f} cases/s   floor json.loads {f['json_loads_s']:.2f} s  "
           f"ratio {f['import_s'] / f['json_loads_s']:.1f}x (target <= 3x)")
-    print(f"audit  : {audit_total:8.2f} s  {n / audit_total:9,.0f} cases/s   (read+rules {f['audit_s']:.2f} s, "
-          f"write verdicts {f['save_s']:.2f} s)   floor SQL join {f['sql_floor_s']:.2f} s  "
-          f"ratio {audit_total / f['sql_floor_s']:.1f}x (target <= 5x; under 10 s at 100k)")
-    print(f"peak RSS {f['peak_rss_mb']:.0f} MB")
+    print(f"audit  : {audit_total:8.2f} s  {n / audit_total:9,.0f} cases/s   (one process: {f['audit_1job_s']:.2f} s)   "
+          f"floor SQL join {f['sql_floor_s']:.2f} s  ratio {audit_total / f['sql_floor_s']:.1f}x "
+          "(target <= 5x; under 10 s at 100k)")
+    print(f"peak RSS {f['peak_rss_mb']:.0f} MB (largest single process)")
     print("verdicts:", ", ".join(f"{k} {v:,}" for k, v in sorted(f["verdicts"].items())))
     print("rules   :", ", ".join(f"{k} {v:,}" for k, v in sorted(f["rules"].items())))
 

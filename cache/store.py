@@ -65,17 +65,43 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def _stamp_json(stamp: Timestamp | None) -> str | None:
+SEP = "\x1f"  # the ASCII unit separator: joins list and timestamp columns (see schema.py)
+
+# Enum members by value: a dict lookup is several times cheaper than calling the enum,
+# and the audit rebuilds every event of every case from these strings.
+_FULFILLMENT = {m.value: m for m in Fulfillment}
+_FINANCIAL = {m.value: m for m in Financial}
+_KIND = {m.value: m for m in EventKind}
+_ORIGIN = {m.value: m for m in Origin}
+_PRECISION = {m.value: m for m in Precision}
+
+
+def _join(values: Iterable[str]) -> str:
+    return SEP.join(values)
+
+
+def _split(text: str) -> list[str]:
+    return text.split(SEP) if text else []
+
+
+def _json_list(text: str) -> list:
+    return json.loads(text) if text != "[]" else []
+
+
+def _stamp_text(stamp: Timestamp | None) -> str | None:
     if stamp is None:
         return None
-    return json.dumps([stamp.earliest.isoformat(), stamp.latest.isoformat(), stamp.raw, stamp.precision.value, stamp.source_tz])
+    latest = "" if stamp.latest == stamp.earliest else stamp.latest.isoformat()
+    return SEP.join((stamp.earliest.isoformat(), latest, stamp.precision.value, stamp.source_tz or "", stamp.raw))
 
 
-def _stamp_from_json(text: str | None) -> Timestamp | None:
+def _stamp_from_text(text: str | None) -> Timestamp | None:
     if text is None:
         return None
-    earliest, latest, raw, precision, zone = json.loads(text)
-    return Timestamp(datetime.fromisoformat(earliest), datetime.fromisoformat(latest), raw, Precision(precision), zone)
+    earliest_text, latest_text, precision, zone, raw = text.split(SEP, 4)
+    earliest = datetime.fromisoformat(earliest_text)
+    latest = datetime.fromisoformat(latest_text) if latest_text else earliest
+    return Timestamp(earliest, latest, raw, _PRECISION[precision], zone or None)
 
 
 class Cache:
@@ -148,9 +174,10 @@ class Cache:
         return count
 
     def _write_case(self, case: Case, payloads: Sequence[RawPayload]) -> None:
-        if self._unchanged(case, payloads):
-            return  # re-importing the same data must not even make the verdict stale
         conn = self.db.conn
+        stored = conn.execute("SELECT origin FROM cases WHERE ref = ?", (case.ref,)).fetchone()
+        if stored is not None and stored[0] == case.origin and self._unchanged(case, payloads):
+            return  # re-importing the same data must not even make the verdict stale
         conn.executemany(
             "INSERT INTO systems(name, role, platform) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET role = excluded.role, platform = excluded.platform",
@@ -169,9 +196,10 @@ class Cache:
             "written_at = MAX(cases.written_at, excluded.written_at), verdict = NULL",
             (case.ref, case.origin, _iso(origin_created), _iso(written_at) or ""),
         )
-        systems = [h.system.name for h in case.holdings]
-        for table in ("holdings", "payloads", "records", "lines", "events"):
-            conn.executemany(f"DELETE FROM {table} WHERE case_ref = ? AND system = ?", [(case.ref, s) for s in systems])
+        if stored is not None:  # replace what these systems held; a new case has nothing to replace
+            systems = [(case.ref, h.system.name) for h in case.holdings]
+            for table in ("holdings", "payloads", "records", "lines", "events"):
+                conn.executemany(f"DELETE FROM {table} WHERE case_ref = ? AND system = ?", systems)
         conn.executemany(
             "INSERT INTO holdings(case_ref, system, presence, fetched_at, proof) VALUES (?, ?, ?, ?, ?)",
             [(case.ref, h.system.name, h.presence.value, _iso(h.fetched_at), h.proof) for h in case.holdings],
@@ -189,10 +217,10 @@ class Cache:
                         case.ref, name, seq, record.ref, record.native_id, record.native_status,
                         record.fulfillment.value, record.financial.value,
                         str(record.total) if record.total is not None else None, record.currency,
-                        _stamp_json(record.created), _stamp_json(record.updated),
-                        json.dumps(sorted(record.tracking)), json.dumps(sorted(record.links)),
+                        _stamp_text(record.created), _stamp_text(record.updated),
+                        _join(sorted(record.tracking)), _join(sorted(record.links)),
                         json.dumps([[u.field, u.value, u.dimension] for u in record.unmapped]),
-                        json.dumps(list(record.payload_ids)), json.dumps([list(s) for s in record.sources]),
+                        _join(record.payload_ids), json.dumps([list(s) for s in record.sources]),
                     )
                 )
                 line_rows.extend(
@@ -201,7 +229,8 @@ class Cache:
                 )
             event_rows.extend(
                 (
-                    case.ref, name, seq, e.id, e.kind.value, e.at.earliest.isoformat(), e.at.latest.isoformat(),
+                    case.ref, name, seq, e.id, e.kind.value, e.at.earliest.isoformat(),
+                    "" if e.at.latest == e.at.earliest else e.at.latest.isoformat(),
                     e.at.raw, e.at.precision.value, e.at.source_tz,
                     e.fulfillment.value if e.fulfillment else None, e.financial.value if e.financial else None,
                     e.source, e.origin.value, e.native_status, e.detail, e.record_ref, e.payload_id,
@@ -214,9 +243,6 @@ class Cache:
         conn.execute("DELETE FROM findings WHERE case_ref = ?", (case.ref,))
 
     def _unchanged(self, case: Case, payloads: Sequence[RawPayload]) -> bool:
-        exists = self.db.conn.execute("SELECT origin FROM cases WHERE ref = ?", (case.ref,)).fetchone()
-        if exists is None or exists[0] != case.origin:
-            return False
         stored = self.load_case(case.ref)
         if stored is None:
             return False
@@ -229,40 +255,25 @@ class Cache:
 
     def save_results(self, results: Iterable[CaseResult], settings_key: str) -> int:
         """Store verdicts and findings of audited cases; returns how many."""
-        count = 0
+        return self.save_verdicts([verdict_row(r, settings_key) for r in results])
+
+    def save_verdicts(self, rows: Sequence[VerdictRow]) -> int:
+        """Store rows made by :func:`verdict_row`, in one transaction; returns how many."""
         with self.db.atomic():
             conn = self.db.conn
-            for result in results:
-                ref = result.case.ref
-                d = result.first_divergence
-                conn.execute(
-                    "UPDATE cases SET verdict = ?, audited_as_of = ?, finding_count = ?, settings_key = ?, "
-                    "divergence_at = ?, divergence_rule = ?, divergence_from = ?, divergence_to = ?, "
-                    "divergence_system = ?, divergence_event = ? WHERE ref = ?",
-                    (
-                        result.verdict.value, result.as_of.isoformat(), len(result.findings), settings_key,
-                        _iso(d.at) if d else None, d.rule if d else None,
-                        d.handoff.source if d and d.handoff else None, d.handoff.target if d and d.handoff else None,
-                        d.system if d else None, d.event.value if d and d.event else None, ref,
-                    ),
-                )
-                conn.execute("DELETE FROM findings WHERE case_ref = ?", (ref,))
-                conn.executemany(
-                    "INSERT INTO findings(case_ref, seq, rule, kind, at, handoff_from, handoff_to, events, message, "
-                    "latency_seconds, check_next, systems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            ref, seq, f.rule, f.kind.value, _iso(f.at),
-                            f.handoff.source if f.handoff else None, f.handoff.target if f.handoff else None,
-                            json.dumps(list(f.events)), f.message,
-                            int(f.latency.total_seconds()) if f.latency is not None else None,
-                            f.check_next, json.dumps(list(f.systems)),
-                        )
-                        for seq, f in enumerate(result.findings)
-                    ],
-                )
-                count += 1
-        return count
+            conn.executemany(
+                "UPDATE cases SET verdict = ?, audited_as_of = ?, finding_count = ?, settings_key = ?, "
+                "divergence_at = ?, divergence_rule = ?, divergence_from = ?, divergence_to = ?, "
+                "divergence_system = ?, divergence_event = ? WHERE ref = ?",
+                [row.case for row in rows],
+            )
+            conn.executemany("DELETE FROM findings WHERE case_ref = ?", [(row.case[-1],) for row in rows])
+            conn.executemany(
+                "INSERT INTO findings(case_ref, seq, rule, kind, at, handoff_from, handoff_to, events, message, "
+                "latency_seconds, check_next, systems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [finding for row in rows for finding in row.findings],
+            )
+        return len(rows)
 
     # --- reading -----------------------------------------------------------
 
@@ -290,21 +301,57 @@ class Cache:
         return row[0] if row else None
 
     def load_case(self, ref: str) -> Case | None:
-        return next(self.iter_cases([ref]), None)
+        """One case with everything: event details and the provenance of every value."""
+        return next(self.iter_cases([ref], details=True), None)
 
-    def iter_cases(self, refs: Sequence[str] | None = None) -> Iterator[Case]:
+    def iter_cases(
+        self,
+        refs: Sequence[str] | None = None,
+        *,
+        details: bool = False,
+        after: str | None = None,
+        upto: str | None = None,
+    ) -> Iterator[Case]:
         """Stream cases in ref order, rebuilding the canonical model from the rows.
 
         Without ``refs`` every case is read by one ordered scan per table, so the
-        whole cache streams through in constant memory.
+        whole cache streams through in constant memory. Without ``details`` the
+        columns no rule reads (event descriptions and sources, value provenance)
+        are left empty: a bulk audit spends most of its time building objects.
+        ``after`` and ``upto`` bound the scan to the refs in ``(after, upto]``, so
+        several processes can each audit one slice.
         """
         if refs is not None:
             for ref in refs:
-                yield from self._scan("WHERE case_ref = ?", "WHERE ref = ?", (ref,))
+                yield from self._scan("WHERE case_ref = ?", "WHERE ref = ?", (ref,), details)
             return
-        yield from self._scan("", "", ())
+        bounds, params = [], []
+        if after is not None:
+            bounds.append("{} > ?")
+            params.append(after)
+        if upto is not None:
+            bounds.append("{} <= ?")
+            params.append(upto)
+        where = " AND ".join(bounds)
+        yield from self._scan(
+            "WHERE " + where.format("case_ref", "case_ref") if where else "",
+            "WHERE " + where.format("ref", "ref") if where else "",
+            tuple(params),
+            details,
+        )
 
-    def _scan(self, child_where: str, case_where: str, params: tuple) -> Iterator[Case]:
+    def slice_bounds(self, parts: int) -> list[tuple[str | None, str | None]]:
+        """Split the refs into ``parts`` contiguous slices of about equal size, for :meth:`iter_cases`."""
+        total = self.count_cases()
+        cuts = [
+            self.db.execute("SELECT ref FROM cases ORDER BY ref LIMIT 1 OFFSET ?", (total * i // parts - 1,)).fetchone()[0]
+            for i in range(1, parts)
+            if total * i // parts > 0
+        ]
+        edges: list[str | None] = [None, *cuts, None]
+        return list(zip(edges[:-1], edges[1:]))
+
+    def _scan(self, child_where: str, case_where: str, params: tuple, details: bool) -> Iterator[Case]:
         conn = self.db.conn
         systems = {
             name: SystemDef(name, Role(role), platform)
@@ -314,10 +361,12 @@ class Cache:
         holdings = _Grouped(
             conn.execute(f"SELECT case_ref, system, presence, fetched_at, proof FROM holdings {child_where} ORDER BY case_ref, system", params)
         )
-        records = _Grouped(conn.execute(f"SELECT * FROM records {child_where} ORDER BY case_ref, system, seq", params))
+        record_columns = _RECORD_COLUMNS if details else _RECORD_COLUMNS.replace("sources", "'[]'")
+        event_columns = _EVENT_COLUMNS if details else _EVENT_COLUMNS_FOR_RULES
+        records = _Grouped(conn.execute(f"SELECT {record_columns} FROM records {child_where} ORDER BY case_ref, system, seq", params))
         lines = _Grouped(conn.execute(f"SELECT * FROM lines {child_where} ORDER BY case_ref, system, record_seq, seq", params))
-        events = _Grouped(conn.execute(f"SELECT * FROM events {child_where} ORDER BY case_ref, system, seq", params))
-        for ref, origin in cases.fetchall() if case_where else cases:
+        events = _Grouped(conn.execute(f"SELECT {event_columns} FROM events {child_where} ORDER BY case_ref, system, seq", params))
+        for ref, origin in cases.fetchall() if "?" in case_where else cases:
             lines_by_record: dict[tuple[str, int], list[Line]] = {}
             for row in lines.take(ref):
                 lines_by_record.setdefault((row[1], row[2]), []).append(Line(row[4], row[5], row[6], row[7], row[8]))
@@ -382,19 +431,64 @@ class Cache:
         return dict(rows.fetchall())
 
 
+_RECORD_COLUMNS = (
+    "case_ref, system, seq, ref, native_id, native_status, fulfillment, financial, total, currency, "
+    "created, updated, tracking, links, unmapped, payload_ids, sources"
+)
+_EVENT_COLUMNS = (
+    "case_ref, system, seq, id, kind, at_earliest, at_latest, at_raw, precision, source_tz, "
+    "fulfillment, financial, source, origin, native_status, detail, record_ref, payload_id"
+)
+# What the rules read; the rest stays in the database until a person asks for it.
+_EVENT_COLUMNS_FOR_RULES = _EVENT_COLUMNS.replace("source, origin, native_status, detail", "'', origin, NULL, ''").replace(
+    "payload_id", "NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    """One audited case as the cache stores it: plain tuples, cheap to pass between processes."""
+
+    case: tuple
+    findings: list[tuple]
+
+
+def verdict_row(result: CaseResult, settings_key: str) -> VerdictRow:
+    ref, d = result.case.ref, result.first_divergence
+    case = (
+        result.verdict.value, result.as_of.isoformat(), len(result.findings), settings_key,
+        _iso(d.at) if d else None, d.rule if d else None,
+        d.handoff.source if d and d.handoff else None, d.handoff.target if d and d.handoff else None,
+        d.system if d else None, d.event.value if d and d.event else None, ref,
+    )
+    findings = [
+        (
+            ref, seq, f.rule, f.kind.value, _iso(f.at),
+            f.handoff.source if f.handoff else None, f.handoff.target if f.handoff else None,
+            json.dumps(list(f.events)), f.message,
+            int(f.latency.total_seconds()) if f.latency is not None else None,
+            f.check_next, json.dumps(list(f.systems)),
+        )
+        for seq, f in enumerate(result.findings)
+    ]
+    return VerdictRow(case, findings)
+
+
 class _Grouped:
     """Walks a cursor ordered by case_ref, handing out the rows of one case at a time."""
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-        self._next = cursor.fetchone()
+        self._rows = iter(cursor)
+        self._next = next(self._rows, None)
 
     def take(self, ref: str) -> list[tuple]:
         rows = []
-        while self._next is not None and self._next[0] <= ref:
-            if self._next[0] == ref:
-                rows.append(self._next)
-            self._next = self._cursor.fetchone()
+        current = self._next
+        while current is not None and current[0] <= ref:
+            if current[0] == ref:
+                rows.append(current)
+            current = next(self._rows, None)
+        self._next = current
         return rows
 
 
@@ -408,18 +502,18 @@ def _record(row: tuple, lines: list[Line]) -> Record:
         ref=ref,
         native_id=native_id,
         native_status=native_status,
-        fulfillment=Fulfillment(fulfillment),
-        financial=Financial(financial),
+        fulfillment=_FULFILLMENT[fulfillment],
+        financial=_FINANCIAL[financial],
         lines=tuple(lines),
-        tracking=frozenset(json.loads(tracking)),
+        tracking=frozenset(_split(tracking)),
         total=Decimal(total) if total is not None else None,
         currency=currency,
-        created=_stamp_from_json(created),
-        updated=_stamp_from_json(updated),
-        links=frozenset(json.loads(links)),
-        unmapped=tuple(UnmappedStatus(*u) for u in json.loads(unmapped)),
-        payload_ids=tuple(json.loads(payload_ids)),
-        sources=tuple(tuple(s) for s in json.loads(sources)),  # type: ignore[misc]
+        created=_stamp_from_text(created),
+        updated=_stamp_from_text(updated),
+        links=frozenset(_split(links)),
+        unmapped=tuple(UnmappedStatus(*u) for u in _json_list(unmapped)),
+        payload_ids=tuple(_split(payload_ids)),
+        sources=tuple(tuple(s) for s in _json_list(sources)),  # type: ignore[misc]
     )
 
 
@@ -428,15 +522,16 @@ def _event(row: tuple) -> Event:
         _case, system, _seq, event_id, kind, earliest, latest, raw, precision, source_tz,
         fulfillment, financial, source, origin, native_status, detail, record_ref, payload_id,
     ) = row
+    start = datetime.fromisoformat(earliest)
     return Event(
         id=event_id,
         system=system,
-        at=Timestamp(datetime.fromisoformat(earliest), datetime.fromisoformat(latest), raw, Precision(precision), source_tz),
-        kind=EventKind(kind),
-        fulfillment=Fulfillment(fulfillment) if fulfillment else None,
-        financial=Financial(financial) if financial else None,
+        at=Timestamp(start, datetime.fromisoformat(latest) if latest else start, raw, _PRECISION[precision], source_tz),
+        kind=_KIND[kind],
+        fulfillment=_FULFILLMENT[fulfillment] if fulfillment else None,
+        financial=_FINANCIAL[financial] if financial else None,
         source=source,
-        origin=Origin(origin),
+        origin=_ORIGIN[origin],
         native_status=native_status,
         detail=detail,
         record_ref=record_ref,

@@ -6,22 +6,19 @@ Exit codes: 0 everything in sync, 1 findings present, 2 a usage or input error.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from audit.engine import audit_case
-from audit.model import UTC, CaseResult, ThreetruthError, Verdict
-from audit.report import document, iso
+from audit.model import UTC, ThreetruthError, Verdict
 from cache.store import Cache
+from tui.auditing import PARALLEL_FROM, audit_cache, json_document, summary_line
 from tui.config import Config, load_config
 from tui.ingest import bundled_scenarios, import_paths
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SAVE_BATCH = 1000  # audited cases written back per transaction
 
 
 class UsageError(ThreetruthError):
@@ -101,83 +98,32 @@ def run_import(paths: Sequence[Path], config: Config, out: TextIO, err: TextIO) 
     return EXIT_ERROR if report.problems else EXIT_OK
 
 
-def audit_cached(cache: Cache, config: Config, refs: Sequence[str] | None, as_of: datetime | None) -> Iterator[CaseResult]:
-    """Audit cached cases; results audited at their own as-of are written back as the stored verdicts."""
-    settings = config.audit
-    batch: list[CaseResult] = []
-    cases = list(cache.iter_cases(refs)) if refs is not None else cache.iter_cases()
-    for case in cases:
-        result = audit_case(case, settings, as_of)
-        if as_of is None:
-            batch.append(result)
-            if len(batch) >= SAVE_BATCH:
-                cache.save_results(batch, settings.fingerprint)
-                batch.clear()
-        yield result
-    if batch:
-        cache.save_results(batch, settings.fingerprint)
-
-
 def run_audit(config: Config, out: TextIO, *, case: str | None = None, fmt: str = "table", as_of: datetime | None = None) -> int:
-    with Cache.open(config.cache_path) as cache:
-        refs = None
-        if case is not None:
+    refs = None
+    if case is not None:
+        with Cache.open(config.cache_path) as cache:
             found = cache.find_case(case)
-            if found is None:
-                raise UsageError(f"no cached case matches {case!r}; `threetruth cases` lists them")
-            refs = [found]
-        # Materialised before writing back: the scan and the writes share one connection.
-        results = list(audit_cached(cache, config, refs, as_of))
+        if found is None:
+            raise UsageError(f"no cached case matches {case!r}; `threetruth cases` lists them")
+        refs = [found]
+    run = audit_cache(str(config.cache_path), config.audit, refs=refs, as_of=as_of, fmt=fmt)
     if fmt == "json":
-        json.dump(document(results, as_of), out, indent=2)
-        out.write("\n")
+        out.write(json_document(run, as_of) + "\n")
+    elif run.count:
+        out.write("\n".join(run.texts) + "\n")
+        print(summary_line(run), file=out)
     else:
-        write_table(results, out)
-        if not results:
-            print(f"No cases in {config.cache_path}. Import some with `threetruth import PATH`.", file=out)
-    return exit_code(results)
-
-
-def exit_code(results: Sequence[CaseResult]) -> int:
-    return EXIT_FINDINGS if any(r.findings for r in results) else EXIT_OK
-
-
-def write_table(results: Sequence[CaseResult], out: TextIO) -> None:
-    """The audit as text: one block per case, then a summary line."""
-    for result in results:
-        case = result.case
-        print(f"{case.ref}  {result.verdict.value.upper()}  (born in {case.origin}; as of {iso(result.as_of)})", file=out)
-        for holding in sorted(case.holdings, key=lambda h: h.system.name):
-            name, role = holding.system.name, holding.system.role.value
-            if not holding.records:
-                what = "holds no record" if holding.presence.value == "absent" else "not fetched"
-                print(f"  {name:<10} {role:<11} {'-':<22} {what}", file=out)
-                continue
-            for record in holding.records:
-                states = f"{record.fulfillment.value} / {record.financial.value}"
-                print(f"  {name:<10} {role:<11} {record.ref:<22} {record.native_status:<34} {states}", file=out)
-        divergence = result.first_divergence
-        if divergence is not None:
-            handoff = f"{divergence.handoff.source} -> {divergence.handoff.target}" if divergence.handoff else "(within one system)"
-            print(f"  first divergence: {iso(divergence.at)}  {handoff}  {divergence.rule}", file=out)
-        for finding in result.findings:
-            handoff = f"{finding.handoff.source} -> {finding.handoff.target}" if finding.handoff else "-"
-            print(f"  [{finding.kind.value}] {finding.rule} ({handoff}): {finding.message}", file=out)
-        print(file=out)
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
-    if results:
-        summary = ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict if v.value in counts)
-        print(f"{len(results)} cases: {summary}", file=out)
+        print(f"No cases in {config.cache_path}. Import some with `threetruth import PATH`.", file=out)
+    return EXIT_FINDINGS if run.with_findings else EXIT_OK
 
 
 def run_cases(config: Config, out: TextIO, *, verdict: str | None = None, system: str | None = None, rule: str | None = None) -> int:
     with Cache.open(config.cache_path) as cache:
         stale = cache.case_refs(stale_for=config.audit.fingerprint)
-        if stale:
-            for _ in audit_cached(cache, config, stale, None):
-                pass
+    if stale:
+        # Verdicts are stored by the audit; bring any stale ones up to date first.
+        audit_cache(str(config.cache_path), config.audit, refs=None if len(stale) > PARALLEL_FROM else stale)
+    with Cache.open(config.cache_path) as cache:
         rows = cache.list_cases(verdict=verdict, system=system, rule=rule)
     if not rows:
         print("No cases match." if (verdict or system or rule) else f"No cases in {config.cache_path}.", file=out)
