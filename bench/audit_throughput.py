@@ -20,6 +20,7 @@ import json
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -167,6 +168,8 @@ def run(n: int, keep: Path | None) -> dict[str, float]:
         figures["sql_floor_s"] = time.perf_counter() - started
         assert len(rows) == n, (len(rows), n)
     figures["db_mb"] = path.stat().st_size / 1e6
+    if keep is None:
+        shutil.rmtree(workdir, ignore_errors=True)
     # The audit's worker processes count too: the peak is the largest of any of them.
     figures["peak_rss_mb"] = max(
         resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
