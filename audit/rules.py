@@ -724,11 +724,15 @@ def status_regression(view: CaseView) -> Iterator[Finding]:
 
 
 def unmapped_status(view: CaseView) -> Iterator[Finding]:
-    """A native status value the mapping does not know."""
+    """A native status value the mapping does not know: one finding per value, naming every dimension it left unknown."""
     for facts in view.systems.values():
         for record in facts.records:
+            dimensions: dict[tuple[str, str], list[str]] = {}
             for item in record.unmapped:
-                at = record.updated or record.created
+                dimensions.setdefault((item.field, item.value), []).append(item.dimension)
+            at = record.updated or record.created
+            for (field_path, value), unknown in dimensions.items():
+                states = " and ".join(sorted(set(unknown)))
                 yield Finding(
                     rule="unmapped-status",
                     kind=FindingKind.UNKNOWN,
@@ -736,10 +740,10 @@ def unmapped_status(view: CaseView) -> Iterator[Finding]:
                     handoff=None,
                     systems=(facts.name,),
                     message=(
-                        f"{facts.name} {record.ref} reports {item.field} = {item.value!r}, which its status table "
-                        f"does not know; its {item.dimension} state is unknown."
+                        f"{facts.name} {record.ref} reports {field_path} = {value!r}, which its status table "
+                        f"does not know; its {states} {'state is' if len(set(unknown)) == 1 else 'states are'} unknown."
                     ),
-                    check_next=f"Map it under [systems.{facts.name}.statuses] in the config.",
+                    check_next=f'Map it under [systems.{facts.name}.statuses] in the config, e.g. "{value}" = "on_hold/pending".',
                 )
 
 

@@ -154,6 +154,7 @@ def table_block(result: CaseResult) -> str:
     """One case as text: its systems side by side, where it split, and every finding."""
     case = result.case
     lines = [f"{case.ref}  {result.verdict.value.upper()}  (born in {case.origin}; as of {iso(result.as_of)})"]
+    status_width = max((len(r.native_status) for h in case.holdings for r in h.records), default=0) + 2
     for holding in sorted(case.holdings, key=lambda h: h.system.name):
         name, role = holding.system.name, holding.system.role.value
         if not holding.records:
@@ -161,7 +162,7 @@ def table_block(result: CaseResult) -> str:
             lines.append(f"  {name:<10} {role:<11} {'-':<22} {what}")
         for record in holding.records:
             states = f"{record.fulfillment.value} / {record.financial.value}"
-            lines.append(f"  {name:<10} {role:<11} {record.ref:<22} {record.native_status:<34} {states}")
+            lines.append(f"  {name:<10} {role:<11} {record.ref:<22} {record.native_status:<{status_width}}{states}")
     divergence = result.first_divergence
     if divergence is not None:
         handoff = f"{divergence.handoff.source} -> {divergence.handoff.target}" if divergence.handoff else "(within one system)"
@@ -174,4 +175,4 @@ def table_block(result: CaseResult) -> str:
 
 def summary_line(run: AuditRun) -> str:
     counts = ", ".join(f"{run.verdicts[v.value]} {v.value}" for v in Verdict if run.verdicts[v.value])
-    return f"{run.count} cases: {counts}"
+    return f"{run.count} {'case' if run.count == 1 else 'cases'}: {counts}"

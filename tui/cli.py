@@ -129,13 +129,14 @@ def run_cases(config: Config, out: TextIO, *, verdict: str | None = None, system
         print("No cases match." if (verdict or system or rule) else f"No cases in {config.cache_path}.", file=out)
         return EXIT_OK
     width = max(len(r.ref) for r in rows)
-    print(f"{'CASE':<{width}}  {'BORN IN':<10} {'VERDICT':<16} {'FINDINGS':>8}  FIRST DIVERGENCE", file=out)
+    print(f"{'CASE':<{width}}  {'BORN':<16}  {'IN':<10} {'VERDICT':<16} {'FINDINGS':>8}  FIRST DIVERGENCE", file=out)
     for row in rows:
         divergence = "-"
         if row.divergence_rule:
             handoff = f"{row.divergence_from} -> {row.divergence_to}" if row.divergence_from else "within one system"
             divergence = f"{(row.divergence_at or '')[:16].replace('T', ' ')}  {handoff}  {row.divergence_rule}"
-        print(f"{row.ref:<{width}}  {row.origin:<10} {row.verdict or '?':<16} {row.finding_count or 0:>8}  {divergence}", file=out)
+        born = (row.created_at or "")[:16].replace("T", " ")
+        print(f"{row.ref:<{width}}  {born:<16}  {row.origin:<10} {row.verdict or '?':<16} {row.finding_count or 0:>8}  {divergence}", file=out)
     return EXIT_FINDINGS if any(r.verdict != Verdict.IN_SYNC.value or r.finding_count for r in rows) else EXIT_OK
 
 
