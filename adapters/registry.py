@@ -7,6 +7,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from adapters.base import Platform
+from adapters.live import LivePlatform
 from audit.model import ThreetruthError
 
 ENTRY_POINT_GROUP = "threetruth.platforms"
@@ -41,6 +42,39 @@ def platform(name: str) -> Platform:
         raise ThreetruthError(
             f"unknown platform {name!r}: known platforms are {', '.join(sorted(known))}",
             title="Unknown platform",
+        )
+    return known[name]
+
+
+# The live side of each bundled platform: how to read a configured system over its API.
+BUNDLED_LIVE = {
+    "shopify": "adapters.shopify.live:LIVE",
+    "amazon": "adapters.amazon.live:LIVE",
+    "netsuite": "adapters.netsuite.live:LIVE",
+}
+LIVE_ENTRY_POINT_GROUP = "threetruth.live"
+
+
+@cache
+def live_platforms() -> dict[str, LivePlatform]:
+    """Every platform that can be fetched live, by name."""
+    found: dict[str, LivePlatform] = {}
+    for name, target in BUNDLED_LIVE.items():
+        try:
+            found[name] = _load(target)
+        except ModuleNotFoundError:
+            continue  # a platform whose live side is not written yet can still be imported offline
+    for entry in entry_points(group=LIVE_ENTRY_POINT_GROUP):
+        found.setdefault(entry.name, entry.load())
+    return found
+
+
+def live_platform(name: str) -> LivePlatform:
+    known = live_platforms()
+    if name not in known:
+        raise ThreetruthError(
+            f"platform {name!r} cannot be fetched live; live platforms are {', '.join(sorted(known)) or 'none'}",
+            title="No live adapter",
         )
     return known[name]
 

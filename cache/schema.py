@@ -165,6 +165,25 @@ def m002_finding_advice_and_settings(db: Database) -> None:
 
 
 
+@MIGRATIONS(name="m003_sync_progress")
+def m003_sync_progress(db: Database) -> None:
+    """Where each system's sync of a time window got to, so an interrupted sync resumes."""
+    db.execute(
+        """
+        CREATE TABLE sync_progress (
+            system TEXT NOT NULL,
+            since TEXT NOT NULL,
+            until TEXT NOT NULL,      -- '' for an open window
+            cursor TEXT,              -- where the listing resumes; NULL before the first page
+            done INTEGER NOT NULL DEFAULT 0,
+            cases INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,            -- orders in the window, when the platform tells
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (system, since, until)
+        )"""
+    )
+
+
 def known_migrations() -> tuple[str, ...]:
     """Names of every migration this version of threetruth knows, in order."""
     return tuple(migration.name for migration in MIGRATIONS.pending(Database(memory=True)))

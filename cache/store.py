@@ -275,6 +275,23 @@ class Cache:
             )
         return len(rows)
 
+    def sync_progress(self, system: str, since: str, until: str) -> SyncProgress:
+        row = self.db.execute(
+            "SELECT cursor, done, cases, total FROM sync_progress WHERE system = ? AND since = ? AND until = ?",
+            (system, since, until),
+        ).fetchone()
+        return SyncProgress(row[0], bool(row[1]), row[2], row[3]) if row else SyncProgress()
+
+    def save_sync_progress(self, system: str, since: str, until: str, progress: SyncProgress, now: datetime) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO sync_progress(system, since, until, cursor, done, cases, total, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(system, since, until) DO UPDATE SET "
+                "cursor = excluded.cursor, done = excluded.done, cases = excluded.cases, total = excluded.total, "
+                "updated_at = excluded.updated_at",
+                (system, since, until, progress.cursor, int(progress.done), progress.cases, progress.total, now.isoformat()),
+            )
+
     # --- reading -----------------------------------------------------------
 
     def count_cases(self) -> int:
@@ -472,6 +489,16 @@ def verdict_row(result: CaseResult, settings_key: str) -> VerdictRow:
         for seq, f in enumerate(result.findings)
     ]
     return VerdictRow(case, findings)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """How far one system's sync of one window got."""
+
+    cursor: str | None = None
+    done: bool = False
+    cases: int = 0
+    total: int | None = None
 
 
 class _Grouped:

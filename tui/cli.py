@@ -6,6 +6,7 @@ Exit codes: 0 everything in sync, 1 findings present, 2 a usage or input error.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +17,8 @@ from audit.model import UTC, ThreetruthError, Verdict
 from cache.store import Cache
 from tui.auditing import PARALLEL_FROM, audit_cache, json_document, summary_line
 from tui.config import Config, load_config
+from tui.fetching import FetchReport, close_all, connect, fetch_refs, sync_window
+from tui.progress import SyncProgressDisplay
 from tui.ingest import bundled_scenarios, import_paths
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -47,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--format", choices=("table", "json"), default="table")
     aud.add_argument("--as-of", metavar="ISO", help="audit as of this time instead of each case's newest fetch")
 
+    fetch = commands.add_parser("fetch", parents=[common], help="fetch orders live from every configured system into the cache")
+    fetch.add_argument("refs", nargs="+", metavar="REF", help="any system's ref: an Amazon order id, a Shopify name (#1042), a NetSuite tranId")
+
+    sync = commands.add_parser("sync", parents=[common], help="fetch every order changed in a time window; resumable")
+    sync.add_argument("--since", required=True, metavar="ISO", help="start of the window (UTC offset or Z required)")
+    sync.add_argument("--until", metavar="ISO", help="end of the window (default: open)")
+    sync.add_argument("--system", action="append", metavar="NAME", help="only this system's changes (repeatable)")
+
     cases = commands.add_parser("cases", parents=[common], help="list cached cases, one line each, with their verdict")
     cases.add_argument("--verdict", choices=[v.value for v in Verdict], help="only cases with this verdict")
     cases.add_argument("--system", metavar="NAME", help="only cases this system holds")
@@ -63,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             as_of = parse_as_of(args.as_of) if args.as_of else None
             return run_audit(config, sys.stdout, case=args.case, fmt=args.format, as_of=as_of)
+        if args.command == "fetch":
+            return run_fetch(args.refs, config, sys.stdout, sys.stderr)
+        if args.command == "sync":
+            since = parse_as_of(args.since, "--since")
+            until = parse_as_of(args.until, "--until") if args.until else None
+            return run_sync(config, sys.stdout, sys.stderr, since=since, until=until, systems=args.system)
         if args.command == "cases":
             return run_cases(config, sys.stdout, verdict=args.verdict, system=args.system, rule=args.rule)
         return run_default(config, sys.stdout, sys.stderr)
@@ -78,14 +95,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def parse_as_of(text: str) -> datetime:
+def parse_as_of(text: str, option: str = "--as-of") -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not an ISO-8601 date-time (e.g. 2026-03-05T12:00:00Z)") from None
+        raise UsageError(f"{option} {text!r} is not an ISO-8601 date-time (e.g. 2026-03-05T12:00:00Z)") from None
     if moment.tzinfo is None:
-        raise UsageError(f"--as-of {text!r} needs a UTC offset or Z")
+        raise UsageError(f"{option} {text!r} needs a UTC offset or Z")
     return moment.astimezone(UTC)
+
+
+def run_fetch(refs: Sequence[str], config: Config, out: TextIO, err: TextIO, **connect_options) -> int:
+    """Fetch each ref from every system; one line per case, one line per problem."""
+    adapters = connect(config, **connect_options)
+
+    async def go() -> FetchReport:
+        try:
+            with Cache.open(config.cache_path) as cache:
+                return await fetch_refs(refs, config, cache, adapters, on_fetched=lambda f: print(f.summary(), file=out, flush=True))
+        finally:
+            await close_all(adapters)
+
+    report = asyncio.run(go())
+    for problem in report.problems:
+        print(f"threetruth: {problem}", file=err)
+    fetched = [f.case.ref for f in report.fetched if f.case is not None]
+    if not fetched:
+        return EXIT_ERROR
+    run = audit_cache(str(config.cache_path), config.audit, refs=fetched, fmt=None)
+    print(summary_line(run), file=out)
+    if report.problems:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if run.with_findings else EXIT_OK
+
+
+def run_sync(config: Config, out: TextIO, err: TextIO, *, since: datetime, until: datetime | None,
+             systems: Sequence[str] | None = None, **connect_options) -> int:
+    """Fetch every order the systems changed in the window, showing a progress bar per system."""
+    adapters = connect(config, **connect_options)
+    chosen = systems or sorted(adapters)
+    for name in chosen:
+        if name not in adapters:
+            raise UsageError(f"--system {name!r} is not configured; configured: {', '.join(sorted(adapters))}")
+
+    async def go():
+        try:
+            with Cache.open(config.cache_path) as cache, SyncProgressDisplay(out) as display:
+                return await sync_window(config, cache, adapters, since, until, systems=chosen, on_progress=display.update)
+        finally:
+            await close_all(adapters)
+
+    statuses = asyncio.run(go())
+    for status in statuses:
+        if status.problem:
+            print(f"threetruth: {status.problem}", file=err)
+    total = sum(s.cases for s in statuses)
+    print(f"Synced {total} orders from {', '.join(chosen)} into {config.cache_path}", file=out)
+    return EXIT_ERROR if any(s.problem for s in statuses) else EXIT_OK
 
 
 def run_import(paths: Sequence[Path], config: Config, out: TextIO, err: TextIO) -> int:
