@@ -184,18 +184,23 @@ def parse_instant(raw: str, *, zone: ZoneInfo | None = None) -> Timestamp:
     ``zone`` (the account's zone, for NetSuite SuiteQL TO_CHAR output); when no
     zone is given such a value is refused, since guessing would shift it by hours.
     """
-    text = raw.strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = datetime.fromisoformat(raw.strip())  # Python 3.11 reads "Z" and offsets itself
     except ValueError:
-        raise ValueError(f"not an ISO-8601 date-time: {raw!r}") from None
-    if parsed.tzinfo is None:
+        try:
+            parsed = datetime.fromisoformat(raw.strip().replace("z", "+00:00"))  # a lower-case zone letter
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 date-time: {raw!r}") from None
+    offset = parsed.utcoffset()
+    if offset is None:
         if zone is None:
             raise ValueError(f"date-time without an offset and no timezone configured: {raw!r}")
         parsed = parsed.replace(tzinfo=zone)
         return Timestamp.instant(parsed, raw, source_tz=zone.key)
-    source_tz = "UTC" if parsed.utcoffset() == timedelta(0) else _offset_name(parsed)
-    return Timestamp.instant(parsed, raw, source_tz=source_tz)
+    if not offset:
+        at = parsed if parsed.tzinfo is UTC else parsed.replace(tzinfo=UTC)
+        return Timestamp(at, at, raw, Precision.INSTANT, "UTC")  # the common case, kept cheap
+    return Timestamp.instant(parsed, raw, source_tz=_offset_name(parsed))
 
 
 def parse_day(raw: str, zone: ZoneInfo) -> Timestamp:
