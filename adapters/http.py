@@ -41,6 +41,7 @@ except PackageNotFoundError:  # a source checkout that was never installed
 
 USER_AGENT = f"threetruth/{_VERSION} (read-only order audit)"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_RENEWALS = 3  # credential renewals allowed within one call
 
 
 class FetchError(ThreetruthError):
@@ -98,7 +99,13 @@ class Unpaced:
 
 
 class RateBurstPacer:
-    """A published rate and burst (SP-API), tightened by ``x-amzn-RateLimit-Limit`` when sent."""
+    """A published rate and burst (SP-API), re-planned from ``x-amzn-RateLimit-Limit`` when sent.
+
+    A tenth of the burst (at least one request) is held back as headroom: this
+    bucket counts a request when it leaves, the platform's when it arrives, and
+    connection set-up and scheduling jitter bunch arrivals at the edge. The
+    sustained rate is unchanged.
+    """
 
     def __init__(self, rate: float, burst: int, time_scale: float = 1.0) -> None:
         self.time_scale = time_scale
@@ -106,8 +113,8 @@ class RateBurstPacer:
 
     def _set(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, max(1, burst)
-        scaled = rate * self.time_scale
-        self._limiter = AsyncLimiter(max_rate=self.burst, time_period=self.burst / scaled)
+        room = max(1, self.burst - max(1, self.burst // 10))
+        self._limiter = AsyncLimiter(max_rate=room, time_period=room / (rate * self.time_scale))
 
     @asynccontextmanager
     async def slot(self, cost: float = 1) -> AsyncIterator[None]:
@@ -117,7 +124,9 @@ class RateBurstPacer:
     def observe(self, response: httpx.Response, body: Any) -> None:
         header = response.headers.get("x-amzn-RateLimit-Limit")
         try:
-            applied = float(header) if header else None
+            # The header is the rate the server enforces; a time-scaled sandbox enforces (and
+            # reports) the scaled rate, so it is stored unscaled or it would be scaled twice.
+            applied = float(header) / self.time_scale if header else None
         except ValueError:
             return
         if applied and applied > 0 and abs(applied - self.rate) > 1e-9:
@@ -190,7 +199,12 @@ class ConcurrencyPacer:
 
 
 class Auth(Protocol):
-    """Adds credentials to a request; may refresh them once when the platform says they expired."""
+    """Adds credentials to a request; may refresh them once when the platform says they expired.
+
+    An auth that fetches tokens may also define ``async def ready()``: it is awaited
+    before a request takes its pacing slot, so a token fetch never delays a slot
+    already granted (which would bunch the requests after it past the platform's bucket).
+    """
 
     async def apply(self, request: httpx.Request) -> None: ...
 
@@ -289,7 +303,7 @@ class SystemClient:
                 or every attempt failed; the message says which and what to check.
         """
         endpoint = describe or f"{method} {url}"
-        refreshed = False
+        renewals = 0
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(RetryableError),
@@ -300,14 +314,18 @@ class SystemClient:
             ):
                 with attempt:
                     pacer = self.pacer(operation)
+                    ready = getattr(self.auth, "ready", None)
+                    if ready is not None:
+                        await ready()
                     async with pacer.slot(cost):
                         request = self.client.build_request(method, url, params=params, json=json_body, data=data, headers=headers)
                         await self.auth.apply(request)
                         response = await self._send(request)
                     text, body = self._decode(response)
                     pacer.observe(response, body)
-                    if response.status_code in (401, 403) and not refreshed and await self.auth.refresh():
-                        refreshed = True
+                    # Credentials can expire more than once in a long call; a few renewals, not unlimited.
+                    if response.status_code in (401, 403) and renewals < MAX_RENEWALS and await self.auth.refresh():
+                        renewals += 1
                         raise RetryableError(f"HTTP {response.status_code}: credentials expired, renewed", retry_after=0)
                     self._check(response, body, endpoint)
                     return Reply(response, text, body, endpoint, self.clock())
@@ -391,6 +409,8 @@ def error_text(body: Any) -> str:
         return ": ".join(str(first[k]) for k in ("code", "message", "details") if first.get(k))
     if isinstance(errors, str):
         return errors
+    if isinstance(body.get("error"), str):  # OAuth token endpoints (LWA, NetSuite): error + error_description
+        return ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
     details = body.get("o:errorDetails")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return f"{details[0].get('o:errorCode', '')}: {details[0].get('detail', '')}".strip(": ")

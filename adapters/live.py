@@ -32,11 +32,20 @@ class LiveSettings:
     policy: RetryPolicy = RetryPolicy()
     time_scale: float = 1.0  # > 1 only against the sandbox, whose published limits are scaled the same way
     transport: httpx.AsyncBaseTransport | None = None  # tests may inject one; None = real network
+    secret_env: Mapping[str, str] = field(default_factory=dict)  # config key -> the environment variable it names
+    timeout: httpx.Timeout | None = None  # None = adapters.http.DEFAULT_TIMEOUT
 
     def secret(self, key: str) -> str:
         """A secret's value; an empty one is a configuration problem named without the value."""
         value = self.secrets.get(key)
         return value.get_secret_value() if value is not None else ""
+
+    def missing_secret(self, key: str) -> str:
+        """How to supply a secret that is empty: the config key and the variable to export (never a value)."""
+        variable = self.secret_env.get(key)
+        if variable:
+            return f"[systems.{self.name}] {key} reads ${variable}, which is not set: export it"
+        return f"[systems.{self.name}] has no {key}: add {key} = \"env:VARIABLE\" and export VARIABLE"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class SystemConfig:
     platform: str
     options: Mapping[str, Any] = field(default_factory=dict)
     secrets: Mapping[str, SecretStr] = field(default_factory=dict)
+    secret_env: Mapping[str, str] = field(default_factory=dict)  # secret key -> the environment variable it is read from
     status_overrides: Mapping[str, StatusMapping] = field(default_factory=dict)
 
     @property
@@ -133,9 +134,10 @@ def parse_system(name: str, table: Mapping[str, Any], where: str, environ: Mappi
     if "token_url" in table:
         _check_url(str(table["token_url"]), f"{prefix}: token_url")
     secrets = {key: _secret(str(table[key]), f"{prefix}: {key}", environ) for key in SECRET_KEYS & set(table)}
+    secret_env = {key: str(table[key]).removeprefix("env:") for key in secrets}
     options = {key: value for key, value in table.items() if key not in SECRET_KEYS and key != "statuses"}
     overrides = {native: _mapping(native, value, prefix) for native, value in table.get("statuses", {}).items()}
-    return SystemConfig(name, role, str(platform), options, secrets, overrides)
+    return SystemConfig(name, role, str(platform), options, secrets, secret_env, overrides)
 
 
 def _secret(value: str, where: str, environ: Mapping[str, str]) -> SecretStr:

@@ -28,7 +28,8 @@ ROUNDS = 3  # ref -> links -> links of links; real stacks link in at most two ho
 CASES_AT_ONCE = 8  # cases fetched concurrently; each system's pacer still rules its own rate
 
 
-def live_settings(system: SystemConfig, *, time_scale: float = 1.0, policy: RetryPolicy | None = None, transport=None) -> LiveSettings:
+def live_settings(system: SystemConfig, *, time_scale: float = 1.0, policy: RetryPolicy | None = None, transport=None,
+                  timeout=None) -> LiveSettings:
     base_url = system.options.get("base_url")
     if not base_url:
         raise ConfigError(f"[systems.{system.name}] has no base_url, so it cannot be fetched")
@@ -38,9 +39,11 @@ def live_settings(system: SystemConfig, *, time_scale: float = 1.0, policy: Retr
         context=system.context(),
         options=dict(system.options),
         secrets=dict(system.secrets),
+        secret_env=dict(system.secret_env),
         policy=policy or RetryPolicy(),
         time_scale=time_scale,
         transport=transport,
+        timeout=timeout,
     )
 
 

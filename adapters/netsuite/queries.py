@@ -72,6 +72,31 @@ ORDER BY sn.date, sn.id"""
 SYSTEM_NOTES_FOR_TRANSACTIONS = system_notes_for_transactions(1)
 
 
+def sales_orders_modified(ref_column: str = "otherrefnum", *, bounded: bool = True) -> str:
+    """The sales orders last modified in a window, one page after a keyset cursor, for ``window()``.
+
+    Placeholders: the lower bound, the upper bound (only when ``bounded``), and the internal id
+    after which to start (0 for the first page). The bounds are strings in the account's local
+    time, ``YYYY-MM-DD HH24:MI:SS``, compared with the same TO_CHAR rendering of
+    ``lastmodifieddate``: a fixed-width, zero-padded string sorts like the time it names and
+    does not depend on the user's date-format preference, which a ``TO_TIMESTAMP`` literal
+    would be read through. Pages follow ``t.id`` (unique and never reused) instead of an
+    offset, so an order modified mid-sync cannot shift the rows after it onto a page already
+    read, and the 100,000-row ceiling of one SuiteQL query never applies.
+    """
+    if not _IDENTIFIER.fullmatch(ref_column):
+        raise ValueError(f"not a SuiteQL column name: {ref_column!r}")
+    ref = "" if ref_column.lower() == "tranid" else f", t.{ref_column}"
+    upper = "\n  AND TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') < ?" if bounded else ""
+    return f"""SELECT t.id, t.tranid{ref},
+       TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS lastmodifieddate
+FROM transaction t
+WHERE t.type = 'SalesOrd'
+  AND TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') >= ?{upper}
+  AND t.id > ?
+ORDER BY t.id"""
+
+
 def sql_literal(value: str | int) -> str:
     """A value as a SuiteQL literal: integers as digits, strings quoted with ``'`` doubled.
 
