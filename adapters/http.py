@@ -148,6 +148,7 @@ class CostBucketPacer:
         self._clock = clock
         self._stamp = clock()
         self._lock = asyncio.Lock()
+        self._reported = asyncio.Event()  # set when a response reports the real bucket level
 
     def _refill(self) -> None:
         now = self._clock()
@@ -163,7 +164,13 @@ class CostBucketPacer:
                 if self.available >= cost:
                     self.available -= cost
                     break
-                await asyncio.sleep((cost - self.available) / self.restore_rate)
+                # Wait for the restore rate, or less: a query in flight usually costs far less
+                # than it requested, and its response refunds the difference.
+                self._reported.clear()
+                try:
+                    await asyncio.wait_for(self._reported.wait(), (cost - self.available) / self.restore_rate)
+                except TimeoutError:
+                    pass
         yield
 
     def observe(self, response: httpx.Response, body: Any) -> None:
@@ -177,6 +184,7 @@ class CostBucketPacer:
         except (TypeError, ValueError):
             return
         self._stamp = self._clock()
+        self._reported.set()
 
 
 class ConcurrencyPacer:

@@ -17,6 +17,7 @@ from audit.model import UTC, ThreetruthError, Verdict
 from cache.store import Cache
 from tui.auditing import PARALLEL_FROM, audit_cache, json_document, summary_line
 from tui.config import Config, load_config
+from tui.demo import DEMO_TIME_SCALE, DemoWorld, sandbox_config_text
 from tui.fetching import FetchReport, close_all, connect, fetch_refs, sync_window
 from tui.progress import SyncProgressDisplay
 from tui.ingest import bundled_scenarios, import_paths
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser("import", parents=[common], help="import scenario folders or API response files into the cache")
-    imp.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario folder, folder of scenarios, or .json response file")
+    imp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="scenario folder, folder of scenarios, or .json response file")
+    imp.add_argument("--samples", action="store_true", help="import the bundled sample scenarios (offline, as captured)")
 
     aud = commands.add_parser("audit", parents=[common], help="audit cached cases and print the result")
     aud.add_argument("--case", metavar="REF", help="only this case (any system's ref or id)")
@@ -58,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--until", metavar="ISO", help="end of the window (default: open)")
     sync.add_argument("--system", action="append", metavar="NAME", help="only this system's changes (repeatable)")
 
+    box = commands.add_parser("sandbox", parents=[common], help="serve emulated Shopify, Amazon and NetSuite APIs on 127.0.0.1")
+    box.add_argument("--port", type=int, default=8700, help="base port N: Shopify N, Amazon N+1, NetSuite N+2 (0 = any free ports)")
+    box.add_argument("--faults", type=float, default=0.0, metavar="RATE", help="probability in [0, 1] that a request meets an injected fault")
+    box.add_argument("--data", type=Path, metavar="DIR", help="a folder of scenario folders to serve (default: the bundled samples)")
+    box.add_argument("--copies", type=int, default=0, help="also serve N re-keyed copies of every scenario, spread over 30 days up to today")
+    box.add_argument("--time-scale", type=float, default=1.0, help="multiply every published rate limit by this")
+    box.add_argument("--log", type=Path, metavar="FILE", help="write every request to FILE (JSON lines) on exit")
+
     cases = commands.add_parser("cases", parents=[common], help="list cached cases, one line each, with their verdict")
     cases.add_argument("--verdict", choices=[v.value for v in Verdict], help="only cases with this verdict")
     cases.add_argument("--system", metavar="NAME", help="only cases this system holds")
@@ -70,7 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", None))
         if args.command == "import":
-            return run_import(args.paths, config, sys.stdout, sys.stderr)
+            if not args.paths and not args.samples:
+                raise UsageError("import what? give PATH... or --samples")
+            paths = [*args.paths, *([bundled_scenarios()] if args.samples else [])]
+            return run_import(paths, config, sys.stdout, sys.stderr)
+        if args.command == "sandbox":
+            return run_sandbox(args, sys.stdout)
         if args.command == "audit":
             as_of = parse_as_of(args.as_of) if args.as_of else None
             return run_audit(config, sys.stdout, case=args.case, fmt=args.format, as_of=as_of)
@@ -207,16 +222,42 @@ def run_cases(config: Config, out: TextIO, *, verdict: str | None = None, system
 
 
 def run_default(config: Config, out: TextIO, err: TextIO) -> int:
-    """No command: on an empty cache import the bundled samples, then show the audit."""
+    """No command: on an empty cache run the demo (sandbox + live adapters), then show the audit."""
     with Cache.open(config.cache_path) as cache:
         empty = cache.count_cases() == 0
     if empty:
-        print(f"The cache at {config.cache_path} is empty: importing the bundled sample scenarios.", file=out)
-        status = run_import([bundled_scenarios()], config, out, err)
+        print(f"The cache at {config.cache_path} is empty: fetching the sample orders from the sandbox's "
+              "emulated Shopify, Amazon and NetSuite through the live adapters.", file=out)
+        with DemoWorld(config) as world:
+            status = run_fetch(list(world.refs), world.config, out, err, time_scale=DEMO_TIME_SCALE)
         if status == EXIT_ERROR:
             return status
         print(file=out)
     return run_audit(config, out)
+
+
+def run_sandbox(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the emulators in the foreground until Ctrl-C, with a config snippet that reads them."""
+    from sandbox.core import EmulatorSettings
+    from sandbox.data import Dataset
+    from sandbox.server import serve
+
+    if not 0.0 <= args.faults <= 1.0:
+        raise UsageError(f"--faults {args.faults} is not a probability between 0 and 1")
+    if args.data is not None and not args.data.is_dir():
+        raise UsageError(f"--data {args.data}: no such folder")
+    dataset = Dataset.current(datetime.now(UTC), args.data)
+    if args.copies:
+        dataset.cases += Dataset.generate(args.copies, window_days=30, anchor=datetime.now(UTC), root=args.data).cases
+    settings = EmulatorSettings(time_scale=args.time_scale, fault_rate=args.faults)
+
+    def ready(urls) -> None:
+        print(f"threetruth sandbox: {len(dataset.cases)} orders; Ctrl-C to stop.", file=out)
+        print("\n".join(f"  {name:<9} {urls[name]}" for name in ("shopify", "amazon", "netsuite")), file=out)
+        print("\nRead it with a config such as:\n\n" + sandbox_config_text(urls, settings), file=out, flush=True)
+
+    serve(args.port, dataset, settings, log_path=args.log, on_ready=ready)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from oauthlib import oauth1
 
 from adapters.base import make_payload
 from adapters.http import (
+    DEFAULT_TIMEOUT,
     ConcurrencyPacer,
     FetchError,
     Pacer,
@@ -388,7 +389,7 @@ class NetSuiteAdapter:
         url = base_url(settings, account)
         concurrency = _concurrency(settings)
         account_zone(settings)  # a misspelt zone is a configuration problem now, not a wrong date later
-        client = build_client(url, transport=settings.transport)
+        client = build_client(url, timeout=settings.timeout or DEFAULT_TIMEOUT, transport=settings.transport)
         hint = ("check account_id, consumer_key/consumer_secret and token_id/token_secret, and that the token's role "
                 "has the REST Web Services and SuiteAnalytics Workbook permissions") if mode == "tba" else (
                 "check client_id, certificate_id and private_key, and that the role has the REST Web Services "

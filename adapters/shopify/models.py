@@ -86,6 +86,10 @@ class TrackingInfo(Vendor):
     url: str | None = None
 
 
+class OrderRef(Vendor):
+    id: str | None = None
+
+
 class Fulfillment(Vendor):
     id: str | None = None
     legacyResourceId: str | int | None = None
@@ -98,6 +102,7 @@ class Fulfillment(Vendor):
     inTransitAt: str | None = None
     trackingInfo: list[TrackingInfo] | None = None
     fulfillmentLineItems: Connection[FulfillmentLineItem] | None = None
+    order: OrderRef | None = None  # only in a FULFILLMENT_LINE_ITEMS_PAGE response: whose page it is
 
 
 class OrderEvent(Vendor):
@@ -159,6 +164,7 @@ class GraphQLError(Vendor):
 class ResponseData(Vendor):
     order: Order | None = None
     orders: Connection[Order] | None = None
+    fulfillment: Fulfillment | None = None  # a later page of one fulfillment's line items
 
 
 class GraphQLResponse(Vendor):

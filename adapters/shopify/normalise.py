@@ -55,7 +55,8 @@ SHIPPED_STATES = (Fulfillment.SHIPPED, Fulfillment.DELIVERED)
 
 
 def recognise(body: Any) -> str | None:
-    """Which Shopify GraphQL response a decoded body is: "order", "orders search", "GraphQL error <code>" or None."""
+    """Which Shopify GraphQL response a decoded body is: "order", "orders search", "fulfillment line items page",
+    "GraphQL error <code>" or None."""
     if not isinstance(body, dict):
         return None
     data = body.get("data")
@@ -64,6 +65,8 @@ def recognise(body: Any) -> str | None:
             return "order"
         if "orders" in data:
             return "orders search"
+        if "fulfillment" in data:
+            return "fulfillment line items page"
         return None
     errors = body.get("errors")
     if data is None and isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
@@ -82,12 +85,24 @@ def normalise(payloads: Sequence[RawPayload], context: NormaliseContext) -> Norm
     """Merge every Shopify response of one case by order id and read each order as a record and its events."""
     link_forms = _link_forms(context.marketplace_link)
     gathered: dict[str, _GatheredOrder] = {}
+    read_in_full: set[str] = set()
     # Oldest fetch first, so where two responses disagree on a header field the newest one wins.
     for payload in sorted(payloads, key=_fetch_order):
-        for where, order in _orders_in(payload):
+        orders, fulfillment_pages = _contents(payload)
+        for where, order in orders:
             gathered.setdefault(order.id, _GatheredOrder(order.id)).add(order, payload, where)
+            if where == "order":
+                read_in_full.add(order.id)
+        for where, order_id, fulfillment in fulfillment_pages:
+            gathered.setdefault(order_id, _GatheredOrder(order_id)).add_fulfillment_page(fulfillment, payload, where)
     result = Normalised()
     for order_id in sorted(gathered):
+        if not gathered[order_id].versions:
+            continue  # later pages of an order no response here read: nothing to say about it
+        if read_in_full and order_id not in read_in_full:
+            # A search hit the fetcher did not go on to read is a hit it judged not to be the
+            # order (free text matched elsewhere); saved listings alone still make records.
+            continue
         record, events = _OrderReader(gathered[order_id], context, link_forms).read()
         result.records.append(record)
         result.events.extend(events)
@@ -103,9 +118,26 @@ def _fetch_order(payload: RawPayload) -> tuple[datetime, str]:
     return (fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC), payload.id)
 
 
-def _orders_in(payload: RawPayload) -> list[tuple[str, Order]]:
-    """The order nodes of one response, with their field path; a PayloadError for anything else."""
+def _contents(
+    payload: RawPayload,
+) -> tuple[list[tuple[str, Order]], list[tuple[str, str, ShopifyFulfillment]]]:
+    """The order nodes of one response, and the fulfillment line-item pages (path, order id, fulfillment)."""
     body = decode(payload)
+    if recognise(body) == "fulfillment line items page":
+        response: GraphQLResponse = validate(GraphQLResponse, body, payload)
+        fulfillment = response.data.fulfillment if response.data else None
+        if fulfillment is None:
+            if response.errors:
+                raise PayloadError(f"{payload.endpoint}: Shopify answered with {_describe_errors(response)}")
+            return [], []  # the fulfillment is gone: the page says nothing
+        if fulfillment.order is None or not fulfillment.order.id or not fulfillment.id:
+            raise PayloadError(f"{payload.endpoint}: a fulfillment line items page without its id or order.id")
+        return [], [("fulfillment", fulfillment.order.id, fulfillment)]
+    return _orders_in(payload, body), []
+
+
+def _orders_in(payload: RawPayload, body: Any) -> list[tuple[str, Order]]:
+    """The order nodes of one response, with their field path; a PayloadError for anything else."""
     kind = recognise(body)
     if kind is None:
         raise PayloadError(
@@ -159,6 +191,7 @@ class _GatheredOrder:
     versions: list[_Found] = field(default_factory=list)  # oldest fetch first
     line_items: dict[str, _Found] = field(default_factory=dict)
     fulfillments: dict[str, _Found] = field(default_factory=dict)
+    fulfillment_items: dict[str, dict[str, _Found]] = field(default_factory=dict)  # fulfillment id -> its line items
     events: dict[str, _Found] = field(default_factory=dict)
     transactions: dict[str, _Found] = field(default_factory=dict)
 
@@ -166,10 +199,32 @@ class _GatheredOrder:
         self.versions.append(_Found(order, payload, where))
         if order.lineItems is not None:
             self._merge(self.line_items, _connection_nodes(order.lineItems, f"{where}.lineItems"), payload)
-        self._merge(self.fulfillments, _listed(order.fulfillments, f"{where}.fulfillments"), payload)
+        for node, path in _listed(order.fulfillments, f"{where}.fulfillments"):
+            self._merge(self.fulfillments, [(node, path)], payload)
+            self._merge_items(node, path, payload)
         if order.events is not None:
             self._merge(self.events, _connection_nodes(order.events, f"{where}.events"), payload)
         self._merge(self.transactions, _listed(order.transactions, f"{where}.transactions"), payload)
+
+    def add_fulfillment_page(self, fulfillment: ShopifyFulfillment, payload: RawPayload, where: str) -> None:
+        """A later page of one fulfillment's line items (FULFILLMENT_LINE_ITEMS_PAGE)."""
+        self._merge_items(fulfillment, where, payload)
+
+    def _merge_items(self, fulfillment: ShopifyFulfillment, path: str, payload: RawPayload) -> None:
+        # A fulfillment's line items arrive over several pages (and fetches): gather them by GID.
+        # Items without one cannot be told apart across fetches; they are read from the newest node.
+        if fulfillment.id and fulfillment.fulfillmentLineItems is not None:
+            nodes = _connection_nodes(fulfillment.fulfillmentLineItems, f"{path}.fulfillmentLineItems")
+            self._merge(self.fulfillment_items.setdefault(fulfillment.id, {}), [n for n in nodes if n[0].id], payload)
+
+    def items_of(self, found: _Found) -> list[Any]:
+        """A fulfillment's line items over every page read (by GID), plus the newest node's items without one."""
+        node: ShopifyFulfillment = found.node
+        own = node.fulfillmentLineItems.items() if node.fulfillmentLineItems else []
+        if not node.id:
+            return own
+        paged = [item.node for item in self.fulfillment_items.get(node.id, {}).values()]
+        return paged + [item for item in own if not item.id]
 
     @staticmethod
     def _merge(into: dict[str, _Found], nodes: Iterable[tuple[Any, str]], payload: RawPayload) -> None:
@@ -396,8 +451,7 @@ class _OrderReader:
         if node.createdAt is None:
             return None
         quantities: dict[str, int] = {}
-        items = node.fulfillmentLineItems.items() if node.fulfillmentLineItems else []
-        for item in items:
+        for item in self.order.items_of(found):
             ref = item.lineItem
             line_id = ref.id if ref and ref.id else None
             if line_id not in line_keys:  # a line the responses did not list: report it under its SKU

@@ -180,9 +180,60 @@ query OrderLineItemsPage($id: ID!, $after: String!) {{
 )
 """The next page of an order's line items, when ``lineItems.pageInfo.hasNextPage`` was true."""
 
+
+# --- statements the live adapter adds (adapters/shopify/live.py) -----------------------------------
+
+FULFILLMENT_LINE_ITEMS_PAGE_SIZE = 100
+WINDOW_PAGE = 50
+
+FULFILLMENT_LINE_ITEMS_PAGE = f"""
+query FulfillmentLineItemsPage($id: ID!, $after: String!) {{
+  fulfillment(id: $id) {{
+    id
+    order {{ id }}
+    fulfillmentLineItems(first: {FULFILLMENT_LINE_ITEMS_PAGE_SIZE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id quantity lineItem {{ id sku }} }}
+    }}
+  }}
+}}
+"""
+"""The next page of one fulfillment's line items, when its ``fulfillmentLineItems.pageInfo.hasNextPage`` was true.
+
+``Order.fulfillments`` is a plain list, so a fulfillment's nested connection can
+only be paged from the fulfillment itself; ``order { id }`` tells the normaliser
+which order the page belongs to.
+"""
+
+ORDERS_WINDOW = f"""
+query OrdersWindow($query: String!, $first: Int = {WINDOW_PAGE}, $after: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id name updatedAt }}
+  }}
+}}
+"""
+"""The orders updated in a window (``updated_at:>='ISO' updated_at:<'ISO'``), oldest change first; names only.
+
+Sorted by UPDATED_AT so that a cursor stays valid across runs of the same window
+(a resumed sync sends the same query string and continues after the cursor).
+"""
+
+APP_ACCESS_SCOPES = """
+query AppAccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+"""The token's scopes: asked once, only for a window older than 60 days, to tell whether
+``read_all_orders`` is missing (without it Shopify leaves older orders out silently)."""
+
 ALL_QUERIES: dict[str, str] = {
     "ORDER_BY_ID": ORDER_BY_ID,
     "ORDERS_SEARCH": ORDERS_SEARCH,
     "ORDER_EVENTS_PAGE": ORDER_EVENTS_PAGE,
     "ORDER_LINE_ITEMS_PAGE": ORDER_LINE_ITEMS_PAGE,
+    "FULFILLMENT_LINE_ITEMS_PAGE": FULFILLMENT_LINE_ITEMS_PAGE,
+    "ORDERS_WINDOW": ORDERS_WINDOW,
+    "APP_ACCESS_SCOPES": APP_ACCESS_SCOPES,
 }
+"""Every document the adapter can send (tests validate each against the vendor schema)."""

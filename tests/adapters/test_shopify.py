@@ -723,3 +723,14 @@ def test_sample_payloads_are_exactly_what_order_by_id_returns(facts):
     for transaction in order["transactions"]:
         assert transaction["kind"] in enums["OrderTransactionKind"]
         assert transaction["status"] in enums["OrderTransactionStatus"]
+
+
+def test_a_search_hit_never_read_in_full_is_not_a_record_when_other_orders_were():
+    # The fetcher searched free text for a marketplace ref; two orders matched, it read the right one.
+    right = scenario_body("01-classic-cascade")["data"]["order"]
+    wrong = scenario_body("02-healthy-order")["data"]["order"]
+    listing = {"data": {"orders": {"nodes": [right, wrong], "pageInfo": {"hasNextPage": False}}}}
+    records = normalise(listing, {"data": {"order": right}}).records
+    assert [r.ref for r in records] == [right["name"]]
+    # A saved listing on its own still reads as the orders it holds.
+    assert sorted(r.ref for r in normalise(listing).records) == sorted([right["name"], wrong["name"]])

@@ -165,13 +165,25 @@ def test_a_file_no_platform_recognises_is_named(config, tmp_path, capsys):
     assert "stray.json: not a response of any known platform" in err
 
 
-def test_no_command_imports_the_samples_into_an_empty_cache_and_shows_the_audit(config, capsys):
-    code, out, _ = run(capsys, "--config", str(config))
-    assert code == 1
-    assert "importing the bundled sample scenarios" in out
+def test_no_command_fetches_the_samples_from_the_sandbox_and_shows_the_same_audit(config, tmp_path, capsys):
+    code, out, err = run(capsys, "--config", str(config))
+    assert code == 1, err
+    assert "fetching the sample orders from the sandbox" in out
     assert f"{len(ALL)} cases:" in out
     code, again, _ = run(capsys, "--config", str(config))
-    assert "importing" not in again  # a second run audits what is cached
+    assert "fetching" not in again  # a second run audits what is cached
+    # Fetched live, the scenarios audit exactly as their captured payloads do.
+    (tmp_path / "offline").mkdir()
+    offline = write_config(tmp_path / "offline")
+    assert run(capsys, "import", "--samples", "--config", str(offline))[0] == 0
+    live_doc = json.loads(run(capsys, "audit", "--format", "json", "--config", str(config))[1])
+    offline_doc = json.loads(run(capsys, "audit", "--format", "json", "--config", str(offline))[1])
+
+    def verdicts(doc):
+        return {c["case"]: (c["verdict"], sorted(f["rule"] for f in c["findings"]),
+                            (c["first_divergence"] or {}).get("handoff")) for c in doc["cases"]}
+
+    assert verdicts(live_doc) == verdicts(offline_doc)
 
 
 def test_the_config_can_come_from_the_environment(tmp_path, capsys, monkeypatch):
