@@ -164,8 +164,8 @@ def run_sync(config: Config, out: TextIO, err: TextIO, *, since: datetime, until
     for status in statuses:
         if status.problem:
             print(f"threetruth: {status.problem}", file=err)
-    total = sum(s.cases for s in statuses)
-    print(f"Synced {total} orders from {', '.join(chosen)} into {config.cache_path}", file=out)
+    listed = ", ".join(f"{s.system} {s.cases}" for s in statuses)
+    print(f"Synced the orders each system changed in the window ({listed}) into {config.cache_path}", file=out)
     return EXIT_ERROR if any(s.problem for s in statuses) else EXIT_OK
 
 
