@@ -375,7 +375,8 @@ class ShopifyLiveAdapter:
             connection = _mapping(reply.body["data"]["orders"])
             refs = []
             for node in _nodes(connection):
-                ref = node.get("name") or node.get("id")
+                # The GID: a lookup by id is one order(id:) read, where a name costs a search first.
+                ref = node.get("id") or node.get("name")
                 if isinstance(ref, str) and ref.strip() and ref not in refs:
                     refs.append(ref)
             after = self._next_cursor(connection, seen, reply.endpoint)

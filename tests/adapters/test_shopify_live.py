@@ -474,14 +474,18 @@ def recent(days: float = 1) -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=days)
 
 
-async def test_a_window_lists_order_names_by_updated_at_page_by_page():
+def gids(*names: str) -> list[str]:
+    return [f"gid://shopify/Order/{n[1:]}" for n in names]
+
+
+async def test_a_window_lists_order_ids_by_updated_at_page_by_page():
     shop = window_shop({None: (["#1", "#2"], "C1"), "C1": (["#3"], None)})
     since = datetime(2026, 11, 1, 8, 30, 15, 250000, tzinfo=timezone.utc)
     until = datetime(2026, 11, 2, 10, 0, 0, 500, tzinfo=timezone(timedelta(hours=2)))
     adapter = live(shop)
     adapter.now = lambda: datetime(2026, 11, 20, tzinfo=timezone.utc)
     pages = await collect(adapter, since, until)
-    assert pages == [WindowPage(["#1", "#2"], "C1"), WindowPage(["#3"], None)]
+    assert pages == [WindowPage(gids("#1", "#2"), "C1"), WindowPage(gids("#3"), None)]
     query = 'updated_at:>="2026-11-01T08:30:15Z" updated_at:<"2026-11-02T08:00:01Z"'
     assert [s.variables for s in shop.sent] == [
         {"query": query, "first": queries.WINDOW_PAGE},
@@ -523,8 +527,8 @@ async def test_an_old_window_without_read_all_orders_is_refused_with_the_reason(
 async def test_an_old_window_goes_ahead_when_the_scope_is_there_or_cannot_be_told(scopes):
     shop = window_shop({None: (["#1"], None)}, scopes=scopes)
     adapter = live(shop)
-    assert await collect(adapter, recent(90), recent(80)) == [WindowPage(["#1"], None)]
-    assert await collect(adapter, recent(90), recent(80)) == [WindowPage(["#1"], None)]
+    assert await collect(adapter, recent(90), recent(80)) == [WindowPage(gids("#1"), None)]
+    assert await collect(adapter, recent(90), recent(80)) == [WindowPage(gids("#1"), None)]
     assert shop.names() == ["APP_ACCESS_SCOPES", "ORDERS_WINDOW", "ORDERS_WINDOW"]  # scopes asked once
 
 
@@ -968,20 +972,20 @@ async def test_e2e_absent_refs_come_back_as_proof_of_absence():
 async def test_e2e_a_window_pages_over_generated_orders_and_resumes_from_a_cursor():
     server, core, data = _sandbox()
     dataset = data.Dataset.generate(4, seed=3, window_days=20, anchor=datetime.now(timezone.utc))
-    names = {body["data"]["order"]["name"] for path, body in dataset.files_for("shopify")
-             if isinstance(body, dict) and isinstance(body.get("data"), dict) and body["data"].get("order")}
-    assert len(names) > queries.WINDOW_PAGE  # so that the window spans pages
+    orders = {body["data"]["order"]["id"]: body["data"]["order"]["name"] for path, body in dataset.files_for("shopify")
+              if isinstance(body, dict) and isinstance(body.get("data"), dict) and body["data"].get("order")}
+    assert len(orders) > queries.WINDOW_PAGE  # so that the window spans pages
     async with server.Sandbox(dataset, core.EmulatorSettings(time_scale=100), platforms=["shopify"]) as box:
         adapter = LIVE.connect(sandbox_settings(box.urls.shopify))
         since = datetime.now(timezone.utc) - timedelta(days=45)
         pages = await collect(adapter, since, None)
         assert len(pages) >= 2 and pages[-1].cursor is None
         listed = [ref for page in pages for ref in page.refs]
-        assert sorted(listed) == sorted(names)
+        assert sorted(listed) == sorted(orders)
         resumed = await collect(adapter, since, None, cursor=pages[0].cursor)
         assert [ref for page in resumed for ref in page.refs] == listed[len(pages[0].refs):]
         some = listed[-1]
-        assert [r.ref for r in normalised(await adapter.lookup(some)).records] == [some]
+        assert [r.ref for r in normalised(await adapter.lookup(some)).records] == [orders[some]]
         await adapter.aclose()
 
 
