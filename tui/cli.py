@@ -222,18 +222,36 @@ def run_cases(config: Config, out: TextIO, *, verdict: str | None = None, system
 
 
 def run_default(config: Config, out: TextIO, err: TextIO) -> int:
-    """No command: on an empty cache run the demo (sandbox + live adapters), then show the audit."""
+    """No command: open the explorer on the cache (the audit table when output is not a terminal).
+
+    With no systems configured (a fresh install) the demo world runs behind it: the
+    sandbox's emulated Shopify, Amazon and NetSuite on loopback ports. An empty cache
+    is filled from it through the live adapters, and refresh (r) in the explorer reads it.
+    """
+    interactive = out.isatty() and sys.stdin.isatty()
+    if config.systems:
+        return _explore(config, None) if interactive else run_audit(config, out)
     with Cache.open(config.cache_path) as cache:
         empty = cache.count_cases() == 0
-    if empty:
-        print(f"The cache at {config.cache_path} is empty: fetching the sample orders from the sandbox's "
-              "emulated Shopify, Amazon and NetSuite through the live adapters.", file=out)
-        with DemoWorld(config) as world:
+    with DemoWorld(config) as world:
+        if empty:
+            print(f"The cache at {config.cache_path} is empty: fetching the sample orders from the sandbox's "
+                  "emulated Shopify, Amazon and NetSuite through the live adapters.", file=out)
             status = run_fetch(list(world.refs), world.config, out, err, time_scale=DEMO_TIME_SCALE)
-        if status == EXIT_ERROR:
-            return status
-        print(file=out)
+            if status == EXIT_ERROR:
+                return status
+            print(file=out)
+        if interactive:
+            return _explore(world.config, lambda c: connect(c, time_scale=DEMO_TIME_SCALE))
     return run_audit(config, out)
+
+
+def _explore(config: Config, connect_systems) -> int:
+    from tui.app import ThreetruthApp  # Textual loads only when the explorer opens
+
+    app = ThreetruthApp(config, connect=connect_systems, import_samples=False)
+    result = app.run()
+    return result if isinstance(result, int) else EXIT_OK
 
 
 def run_sandbox(args: argparse.Namespace, out: TextIO) -> int:

@@ -1,0 +1,1 @@
+"""The app's stylesheets (.tcss); a package so that installs carry them."""

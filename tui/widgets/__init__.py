@@ -1,0 +1,1 @@
+"""Widgets with one job each."""
