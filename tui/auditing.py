@@ -33,14 +33,12 @@ class AuditRun:
     """What auditing a set of cases produced, rendered and counted."""
 
     texts: list[str] = field(default_factory=list)  # one rendered block per case, in ref order
-    verdict_rows: list[VerdictRow] = field(default_factory=list)  # to store, when audited at their own as-of
     verdicts: Counter = field(default_factory=Counter)
     with_findings: int = 0
     newest_as_of: datetime | None = None
 
     def merge(self, other: AuditRun) -> None:
         self.texts.extend(other.texts)
-        self.verdict_rows.extend(other.verdict_rows)
         self.verdicts.update(other.verdicts)
         self.with_findings += other.with_findings
         if other.newest_as_of and (self.newest_as_of is None or other.newest_as_of > self.newest_as_of):
@@ -79,13 +77,6 @@ def audit_cache(
             futures = [pool.submit(_audit_slice, path, settings, as_of, fmt, after, upto, None) for after, upto in slices]
             for future in futures:  # in slice order, so the output stays in ref order
                 run.merge(future.result())
-    # One writer, after every read has finished: a process that writes while its own long
-    # read is open would find the database moved on under it (SQLITE_BUSY_SNAPSHOT).
-    if run.verdict_rows:
-        with Cache.open(path) as cache:
-            for start in range(0, len(run.verdict_rows), SAVE_BATCH):
-                cache.save_verdicts(run.verdict_rows[start : start + SAVE_BATCH])
-        run.verdict_rows.clear()
     return run
 
 
@@ -106,10 +97,17 @@ def _audit_slice(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _audit_into(run, path, settings, settings_key, as_of, fmt, after, upto, refs)
+        rows = _audit_into(run, path, settings, settings_key, as_of, fmt, after, upto, refs)
     finally:
         if collecting:
             gc.enable()
+    # Written by each slice once its read is over, on a connection of its own: a process
+    # that writes while its own long read is open would find the database moved on under
+    # it (SQLITE_BUSY_SNAPSHOT). Slices finishing together simply take turns at the lock.
+    if rows:
+        with Cache.open(path, migrate=False) as cache:
+            for start in range(0, len(rows), SAVE_BATCH):
+                cache.save_verdicts(rows[start : start + SAVE_BATCH])
     return run
 
 
@@ -123,7 +121,9 @@ def _audit_into(
     after: str | None,
     upto: str | None,
     refs: list[str] | None,
-) -> None:
+) -> list[VerdictRow]:
+    """Audit the slice into ``run``; returns the verdicts to store (none when audited at a given as-of)."""
+    rows: list[VerdictRow] = []
     with Cache.open(path, migrate=False) as cache:
         for case in cache.iter_cases(refs, after=after, upto=upto):
             result = audit_case(case, settings, as_of)
@@ -134,7 +134,8 @@ def _audit_into(
             if fmt is not None:
                 run.texts.append(render(result, fmt))
             if as_of is None:  # verdicts as of each case's own fetch time are the ones worth keeping
-                run.verdict_rows.append(verdict_row(result, settings_key))
+                rows.append(verdict_row(result, settings_key))
+    return rows
 
 
 def render(result: CaseResult, fmt: str) -> str:
