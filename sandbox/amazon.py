@@ -489,22 +489,30 @@ class AmazonEmulator:
                              f"Allowed: {', '.join(sorted(INCLUDED_DATA))}.")
         return included
 
-    async def get_order_2026(self, request: web.Request) -> web.Response:
-        operation = "getOrder2026"
+    def _order(self, request: web.Request, operation: str) -> StoredOrder | web.Response:
+        """The order the path names, or the answer refusing the request (auth, a malformed id, not found)."""
         refused = self.authorise(request, operation)
         if refused:
             return refused
         order_id = request.match_info["orderId"]
-        try:
-            included = self._included(request)
-        except BadRequest as problem:
-            return self.invalid(operation, str(problem))
         if not ORDER_ID.match(order_id):
             return self.invalid(operation, f"Invalid orderId: {order_id!r} is not a 3-7-7 Amazon order id.")
         stored = self.orders.get(order_id)
         if stored is None:
             return self.answer(operation, amazon_error("NotFound", "Order not found.",
                                                        f"No order {order_id} for this seller."), 404)
+        return stored
+
+    async def get_order_2026(self, request: web.Request) -> web.Response:
+        operation = "getOrder2026"
+        try:
+            included = self._included(request)
+        except BadRequest as problem:
+            refused = self.authorise(request, operation)
+            return refused or self.invalid(operation, str(problem))
+        stored = self._order(request, operation)
+        if isinstance(stored, web.Response):
+            return stored
         return self.answer(operation, {"order": select_included(stored.v2026, included)})
 
     def _window(self, request: web.Request, names: dict[str, str]) -> tuple[str, datetime, datetime]:
@@ -590,30 +598,17 @@ class AmazonEmulator:
 
     async def get_order_v0(self, request: web.Request) -> web.Response:
         operation = "getOrder"
-        refused = self.authorise(request, operation)
-        if refused:
-            return refused
-        order_id = request.match_info["orderId"]
-        if not ORDER_ID.match(order_id):
-            return self.invalid(operation, f"Invalid orderId: {order_id!r} is not a 3-7-7 Amazon order id.")
-        stored = self.orders.get(order_id)
-        if stored is None:
-            return self.answer(operation, amazon_error("NotFound", "Order not found.",
-                                                       f"No order {order_id} for this seller."), 404)
+        stored = self._order(request, operation)
+        if isinstance(stored, web.Response):
+            return stored
         return self.answer(operation, {"payload": stored.v0})
 
     async def get_order_items(self, request: web.Request) -> web.Response:
         operation = "getOrderItems"
-        refused = self.authorise(request, operation)
-        if refused:
-            return refused
+        stored = self._order(request, operation)
+        if isinstance(stored, web.Response):
+            return stored
         order_id = request.match_info["orderId"]
-        if not ORDER_ID.match(order_id):
-            return self.invalid(operation, f"Invalid orderId: {order_id!r} is not a 3-7-7 Amazon order id.")
-        stored = self.orders.get(order_id)
-        if stored is None:
-            return self.answer(operation, amazon_error("NotFound", "Order not found.",
-                                                       f"No order {order_id} for this seller."), 404)
         offset = 0
         token = request.query.get("NextToken")
         if token:

@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 
 from cache.views import CaseFilter, CaseLine, CaseViews, ViewError
 from tui.present import age, short_utc, verdict_label
+from tui.widgets.cursor import CURSOR_BINDINGS, LineCursor
 
 WINDOW = 100  # lines read from SQLite at a time
 KEEP_WINDOWS = 64  # windows kept in memory (6,400 lines)
@@ -42,7 +43,7 @@ class Column:
     right: bool = False
 
 
-class CaseList(ScrollView, can_focus=True):
+class CaseList(LineCursor, ScrollView, can_focus=True):
     """Every case of a filter, one line each, read in windows."""
 
     COMPONENT_CLASSES = {
@@ -58,12 +59,8 @@ class CaseList(ScrollView, can_focus=True):
         "case-list--unaudited",
     }
     BINDINGS = [
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("pagedown,ctrl+f,space", "page_down", "Page down", show=False),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
+        *CURSOR_BINDINGS,
+        Binding("space", "page_down", "Page down", show=False),
         Binding("enter", "open", "Open case"),
     ]
 
@@ -237,8 +234,8 @@ class CaseList(ScrollView, can_focus=True):
     # --- cursor ----------------------------------------------------------------------
 
     @property
-    def page(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
+    def line_count(self) -> int:
+        return len(self.rowids)
 
     def move_to(self, index: int) -> None:
         if not self.rowids:
@@ -264,24 +261,6 @@ class CaseList(ScrollView, can_focus=True):
 
     def _announce(self) -> None:
         self.post_message(self.Highlighted(self.cursor, self.current))
-
-    def action_cursor_down(self) -> None:
-        self.move_to(self.cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_to(self.cursor - 1)
-
-    def action_page_down(self) -> None:
-        self.move_to(self.cursor + self.page)
-
-    def action_page_up(self) -> None:
-        self.move_to(self.cursor - self.page)
-
-    def action_first(self) -> None:
-        self.move_to(0)
-
-    def action_last(self) -> None:
-        self.move_to(len(self.rowids) - 1)
 
     def action_open(self) -> None:
         line = self.current

@@ -11,7 +11,6 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -21,11 +20,12 @@ from textual.strip import Strip
 from audit.model import CaseResult, Event, Finding
 from audit.settings import AuditSettings
 from tui.present import KIND_MARKS, TimelineLine, event_label, event_time, finding_title, lane_order, timeline_lines, worst_kind
+from tui.widgets.cursor import CURSOR_BINDINGS, LineCursor
 
 GUTTER = 2
 
 
-class TimelineView(ScrollView, can_focus=True):
+class TimelineView(LineCursor, ScrollView, can_focus=True):
     """Swimlanes of one case's events."""
 
     COMPONENT_CLASSES = {
@@ -44,12 +44,7 @@ class TimelineView(ScrollView, can_focus=True):
         "timeline--unknown",
     }
     BINDINGS = [
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
@@ -89,8 +84,8 @@ class TimelineView(ScrollView, can_focus=True):
         return self.lines[self.cursor] if 0 <= self.cursor < len(self.lines) else None
 
     @property
-    def page(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
+    def line_count(self) -> int:
+        return len(self.lines)
 
     def move_to(self, index: int) -> None:
         if self.lines:
@@ -134,24 +129,6 @@ class TimelineView(ScrollView, can_focus=True):
                 self.move_to(index)
                 return True
         return False
-
-    def action_cursor_down(self) -> None:
-        self.move_to(self.cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_to(self.cursor - 1)
-
-    def action_page_down(self) -> None:
-        self.move_to(self.cursor + self.page)
-
-    def action_page_up(self) -> None:
-        self.move_to(self.cursor - self.page)
-
-    def action_first(self) -> None:
-        self.move_to(0)
-
-    def action_last(self) -> None:
-        self.move_to(len(self.lines) - 1)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
