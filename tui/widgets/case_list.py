@@ -174,6 +174,8 @@ class CaseList(LineCursor, ScrollView, can_focus=True):
                 self._select_rowid = None
         if first or message.done:
             self._announce()
+        if message.done and self.rowids:
+            self._request((len(self.rowids) - 1) // WINDOW)  # G lands on a window already read
         self.refresh()
 
     def _resize(self) -> None:
