@@ -58,12 +58,7 @@ LIVE_ENTRY_POINT_GROUP = "threetruth.live"
 @cache
 def live_platforms() -> dict[str, LivePlatform]:
     """Every platform that can be fetched live, by name."""
-    found: dict[str, LivePlatform] = {}
-    for name, target in BUNDLED_LIVE.items():
-        try:
-            found[name] = _load(target)
-        except ModuleNotFoundError:
-            continue  # a platform whose live side is not written yet can still be imported offline
+    found: dict[str, LivePlatform] = {name: _load(target) for name, target in BUNDLED_LIVE.items()}
     for entry in entry_points(group=LIVE_ENTRY_POINT_GROUP):
         found.setdefault(entry.name, entry.load())
     return found
