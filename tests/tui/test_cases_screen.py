@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from cache.store import Cache
 from cache.views import CaseFilter
 from tests.tui.conftest import make_app, settle
 from tui.screens.case import CaseScreen
@@ -282,3 +283,23 @@ async def test_switching_theme_redraws_in_the_new_colours(app):
         await pilot.pause()
         after = cases.render_line(1)
         assert before.text == after.text and list(before) != list(after)
+
+
+async def test_an_empty_cache_says_how_to_fill_it_and_an_empty_filter_how_to_clear_it(tmp_path, cache_path):
+    with Cache.open(tmp_path / "empty.db"):
+        pass
+    app = make_app(tmp_path / "empty.db", import_samples=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        cases = app.screen.query_one(CaseList)
+        assert "No cases in this cache yet" in cases.render_line(1).text
+        assert "threetruth fetch REF" in cases.render_line(2).text
+    app = make_app(cache_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        cases = app.screen.query_one(CaseList)
+        assert len(cases.rowids) == 16 and "No case" not in cases.render_line(1).text
+        await pilot.press("6")  # only cases not audited yet: the sample cache has none
+        await settle(pilot)
+        assert not cases.rowids
+        assert "x clears them" in cases.render_line(1).text

@@ -307,6 +307,10 @@ class CaseList(LineCursor, ScrollView, can_focus=True):
             return self._header(width)
         index = round(self.scroll_offset.y) + y - 1
         if index >= len(self.rowids):
+            hints = self._empty_hints()
+            if 1 <= index + 1 <= len(hints):
+                style = self.get_component_rich_style("case-list--pending")
+                return Strip([Segment(_fit("  " + hints[index], width), style)]).adjust_cell_length(width, style)
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
         key = (index, selected, width)
@@ -318,6 +322,19 @@ class CaseList(LineCursor, ScrollView, can_focus=True):
         if line is not None:
             self._strips.set(key, strip)
         return strip
+
+    def _empty_hints(self) -> tuple[str, ...]:
+        """What to do when there is nothing to list (shown only once a scan has ended empty)."""
+        if self.views is None or self.scanning or self.rowids:
+            return ()
+        if self.view.is_filtered:
+            return ("No case matches these filters: x clears them.",)
+        return (
+            "No cases in this cache yet. Fill it from the command line:",
+            "  threetruth fetch REF...            one order from every configured system",
+            "  threetruth sync --since ISO        every order the systems changed since then",
+            "  threetruth import --samples        the bundled scenarios, offline",
+        )
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("case-list--header")
