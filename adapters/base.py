@@ -219,12 +219,6 @@ def parse_day(raw: str, zone: ZoneInfo) -> Timestamp:
     return Timestamp(start.astimezone(UTC), end.astimezone(UTC), raw, Precision.DAY, zone.key)
 
 
-def parse_epoch_ms(value: int | float | str) -> Timestamp:
-    """Epoch milliseconds (Walmart) as an instant."""
-    at = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    return Timestamp.instant(at, str(value), source_tz="UTC")
-
-
 def _offset_name(parsed: datetime) -> str:
     offset = parsed.utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)

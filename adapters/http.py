@@ -423,13 +423,3 @@ def error_text(body: Any) -> str:
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return f"{details[0].get('o:errorCode', '')}: {details[0].get('detail', '')}".strip(": ")
     return str(body.get("title") or body.get("message") or "")
-
-
-async def gather_settled(calls: Mapping[str, Awaitable[Any]]) -> dict[str, Any]:
-    """Run calls concurrently; each name maps to its result or to the exception it raised (cancellation propagates)."""
-    names = list(calls)
-    results = await asyncio.gather(*calls.values(), return_exceptions=True)
-    for result in results:
-        if isinstance(result, asyncio.CancelledError):
-            raise result
-    return dict(zip(names, results))

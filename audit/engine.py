@@ -8,7 +8,6 @@ from audit.model import (
     Case,
     CaseResult,
     Divergence,
-    Event,
     Finding,
     FindingKind,
     ThreetruthError,

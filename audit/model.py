@@ -6,7 +6,7 @@ read them. Nothing here knows about any platform, any clock or any I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
@@ -123,20 +123,12 @@ FINANCIAL_LINE: tuple[Financial, ...] = (
 )
 
 
+_FULFILLMENT_RANK = {state: rank for rank, state in enumerate(FULFILLMENT_LINE)}
+
+
 def fulfillment_rank(state: Fulfillment | None) -> int | None:
     """Position on the ordered fulfillment line, or None for off-line states."""
-    try:
-        return FULFILLMENT_LINE.index(state)  # type: ignore[arg-type]
-    except ValueError:
-        return None
-
-
-def financial_rank(state: Financial | None) -> int | None:
-    """Position on the ordered financial line, or None for off-line states."""
-    try:
-        return FINANCIAL_LINE.index(state)  # type: ignore[arg-type]
-    except ValueError:
-        return None
+    return _FULFILLMENT_RANK.get(state)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

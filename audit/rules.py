@@ -8,7 +8,6 @@ data that was wrong when it arrived. Lag alone never yields a mismatch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -45,7 +44,6 @@ def day_or_when(event: Event) -> str:
     return when(event.at.earliest)
 
 
-_RANK = {state: rank for rank, state in enumerate((Fulfillment.OPEN, Fulfillment.PARTIAL, Fulfillment.SHIPPED, Fulfillment.DELIVERED))}
 _CREATED, _STATUS_CHANGED, _FULFILLMENT_CREATED = EventKind.CREATED, EventKind.STATUS_CHANGED, EventKind.FULFILLMENT_CREATED
 _CANCELLED, _INVOICED, _REFUNDED = EventKind.CANCELLED, EventKind.INVOICED, EventKind.REFUNDED
 
@@ -55,7 +53,7 @@ def is_shipment(event: Event) -> bool:
     kind = event.kind
     if kind in SHIPMENT_KINDS:
         return True
-    return kind is _STATUS_CHANGED and _RANK.get(event.fulfillment, 0) >= 1  # type: ignore[arg-type]
+    return kind is _STATUS_CHANGED and (fulfillment_rank(event.fulfillment) or 0) >= PARTIAL_RANK  # type: ignore[operator]
 
 
 def is_shipped(event: Event) -> bool:

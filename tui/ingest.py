@@ -198,12 +198,13 @@ def _primary(records: Sequence[Record]) -> Record:
 
 def _infer_origin(holdings: Sequence[Holding]) -> str | None:
     """The system whose record was created first: where the order was born."""
-    candidates = [
-        (_primary(h.records).created.sort_key.timestamp() if _primary(h.records).created else float("inf"),  # type: ignore[union-attr]
-         ORIGIN_PREFERENCE.get(h.system.role, 9), h.system.name)
-        for h in holdings
-        if h.records
-    ]
+    candidates = []
+    for holding in holdings:
+        if not holding.records:
+            continue
+        created = _primary(holding.records).created
+        born = created.sort_key.timestamp() if created else float("inf")
+        candidates.append((born, ORIGIN_PREFERENCE.get(holding.system.role, 9), holding.system.name))
     return min(candidates)[2] if candidates else None
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from adapters.base import NormaliseContext
-from adapters.http import CostBucketPacer, FetchError, RetryableError, RetryPolicy
+from adapters.http import FetchError, RetryableError, RetryPolicy
 from adapters.live import LiveSettings, WindowPage
 from adapters.shopify import PLATFORM, queries
 from adapters.shopify.live import LIVE, ShopifyLiveAdapter, estimate_cost, search_value

@@ -14,7 +14,6 @@ from audit.model import (
     Fulfillment,
     Holding,
     Line,
-    Precision,
     Presence,
     Record,
     Role,
@@ -103,5 +102,3 @@ def created(system: str, minutes: float = 0, **kwargs) -> tuple[Record, Event]:
     moment = at(minutes)
     return rec(system, created=moment, **kwargs), ev(system, EventKind.CREATED, moment)
 
-
-__all__ = ["Precision", "Line"]

@@ -203,7 +203,7 @@ def test_secrets_never_reach_the_cache_the_log_or_an_error(tmp_path):
     secrets = [settings.amazon.client_secret, settings.amazon.refresh_token, settings.shopify.access_token,
                settings.netsuite.consumer_secret, settings.netsuite.token_secret]
     with Sandbox(dataset, settings) as box:
-        path = fetch_everything(box, settings, dataset, tmp_path)
+        fetch_everything(box, settings, dataset, tmp_path)
         log_file = tmp_path / "requests.jsonl"
         box.log.dump(log_file)
         # A wrong secret must fail with a message that does not echo any secret.

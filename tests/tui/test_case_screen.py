@@ -124,7 +124,7 @@ async def test_findings_explain_and_enter_shows_the_event(app):
 
 async def test_copy_a_finding_or_the_refs(app):
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_case(pilot, CASCADE)
+        await open_case(pilot, CASCADE)
         await pilot.press("y")
         assert app.clipboard == f"{CASCADE} | amazon: {CASCADE} | shopify: #1042 | netsuite: SO10482"
         await pilot.press("3", "y")
@@ -169,7 +169,7 @@ async def test_the_inspector_redacts_secrets_and_enter_on_an_event_opens_it(cach
     conn.close()
     app = make_app(cache_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_case(pilot, CASCADE)
+        await open_case(pilot, CASCADE)
         await pilot.press("2", "enter")
         assert isinstance(app.screen, InspectorScreen)
         text = "\n".join(app.screen.query_one(PayloadView).lines)
