@@ -286,7 +286,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 FaultShaper = Callable[[Fault, web.Request], "web.StreamResponse | None"]
 """A platform's own rendering of a fault (return None to use the core's default)."""
 
-FAULT_SHAPER = web.AppKey("sandbox_fault_shaper", object)
+FAULT_SHAPER = web.AppKey("sandbox_fault_shaper", FaultShaper)
 """Optional: a platform app sets ``app[FAULT_SHAPER] = shaper`` to shape some faults itself."""
 
 PLATFORM_KEY = web.AppKey("sandbox_platform", str)

@@ -37,6 +37,7 @@ from adapters.http import (
     SystemClient,
     Unpaced,
     build_client,
+    error_text,
 )
 from adapters.live import LiveSettings, WindowPage
 from audit.model import UTC, RawPayload
@@ -189,10 +190,7 @@ class _TokenClient(SystemClient):
     def _check(self, response: httpx.Response, body: Any, endpoint: str) -> None:
         status = response.status_code
         if 400 <= status < 500 and status != 429:
-            body = body if isinstance(body, dict) else {}
-            code = str(body.get("error") or "")
-            text = " ".join(str(body.get("error_description") or "").split())[:200]
-            said = ": ".join(part for part in (code, text) if part) or response.reason_phrase
+            said = " ".join(error_text(body).split())[:200] or response.reason_phrase
             raise FetchError(self.name, f"{endpoint} refused: HTTP {status} {said}", _AUTH_HINT, status=status)
         super()._check(response, body, endpoint)
 

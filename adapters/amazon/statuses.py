@@ -109,5 +109,3 @@ EASY_SHIP_STATUS_V0 = StatusTable(
         "ReturnedToSeller": StatusMapping(Fulfillment.RETURNED),
     },
 )
-
-ALL_TABLES = (ORDER_STATUS_V0, FULFILLMENT_STATUS, PACKAGE_STATUS, EASY_SHIP_STATUS_V0)

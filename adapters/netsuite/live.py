@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 # hand-rolled NetSuite TBA signers get wrong, and it supports HMAC-SHA256 and the realm.
 from oauthlib import oauth1
 
-from adapters.base import make_payload
+from adapters.base import make_payload, zone_or_utc
 from adapters.http import (
     DEFAULT_TIMEOUT,
     ConcurrencyPacer,
@@ -63,7 +63,7 @@ from adapters.http import (
 )
 from adapters.live import LiveSettings, WindowPage
 from adapters.netsuite import queries
-from audit.model import UTC, RawPayload
+from audit.model import UTC, RawPayload, ThreetruthError
 
 REST = "/services/rest"
 SUITEQL_PATH = f"{REST}/query/v1/suiteql"
@@ -147,8 +147,8 @@ def account_zone(settings: LiveSettings) -> ZoneInfo | None:
     if not name:
         return None
     try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+        return zone_or_utc(str(name))
+    except ThreetruthError:
         raise FetchError(settings.name, f"timezone {name!r} is not an IANA zone name",
                          "use the time zone of the integration user's preferences, e.g. America/Los_Angeles") from None
 

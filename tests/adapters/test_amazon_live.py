@@ -45,7 +45,6 @@ BASE_URL = "https://sp.test"
 V2026_ID = "113-2201934-5567102"  # 02-healthy-order
 V0_ID = "113-6677889-0011223"  # 14-missing-record (v0 getOrder + getOrderItems)
 UNKNOWN_ID = "113-0000000-0000000"
-STATIC_PATHS = {"/orders/v0/orders", "/orders/2026-01-01/orders", "/auth/o2/token"}
 
 
 def sample(folder: str, name: str) -> str:
