@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -224,6 +225,30 @@ def _offset_name(parsed: datetime) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def one_line(text: str) -> str:
+    """Text folded onto one line, for messages that quote payload values."""
+    return " ".join(text.split())
+
+
+def instant_at(raw: str, path: str, payload: RawPayload) -> Timestamp:
+    """An ISO-8601 time with Z or an offset read from ``path``; anything else is a broken payload."""
+    try:
+        return parse_instant(raw)
+    except (ValueError, OverflowError) as exc:
+        raise PayloadError(f"{payload.endpoint}: {path}: {one_line(str(exc))}") from None
+
+
+def amount_at(raw: str, path: str, payload: RawPayload) -> Decimal:
+    """A money amount (platforms send decimal strings) read from ``path``; anything else is a broken payload."""
+    try:
+        value = Decimal(raw.strip())
+    except (InvalidOperation, ValueError, AttributeError):
+        value = None
+    if value is None or not value.is_finite():
+        raise PayloadError(f"{payload.endpoint}: {path}: not a decimal amount: {one_line(repr(raw))[:60]}")
+    return value
 
 
 def unmapped(field_path: str, value: str, dimension: str) -> UnmappedStatus:

@@ -12,20 +12,27 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from adapters.amazon import models
-from adapters.amazon.statuses import EASY_SHIP_STATUS_V0, FULFILLMENT_STATUS, ORDER_STATUS_V0, PACKAGE_STATUS
+from adapters.amazon.statuses import (
+    EASY_SHIP_STATUS_V0,
+    FULFILLMENT_STATUS,
+    ORDER_STATUS_V0,
+    PACKAGE_STATUS,
+)
 from adapters.base import (
     NormaliseContext,
     Normalised,
     PayloadError,
     StatusMapping,
     StatusTable,
+    amount_at,
     decode,
+    instant_at,
     normalise_tracking,
-    parse_instant,
+    one_line,
     unmapped,
     validate,
 )
@@ -143,7 +150,7 @@ def _collect_error(seen: _Seen, body: Any, payload: RawPayload) -> None:
     first = errors[0]
     text = f"{first.code}: {first.message}" if first.message else first.code
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    raise PayloadError(f"{payload.endpoint}: Amazon answered with error {_one_line(text)}{more}")
+    raise PayloadError(f"{payload.endpoint}: Amazon answered with error {one_line(text)}{more}")
 
 
 def _collect_get_order(seen: _Seen, body: Any, payload: RawPayload) -> None:
@@ -204,16 +211,10 @@ class _Reader:
     events: list[Event] = field(default_factory=list)
 
     def instant(self, raw: str, path: str) -> Timestamp:
-        return _instant(raw, self.payload, path)
+        return instant_at(raw, path, self.payload)
 
     def amount(self, raw: str, path: str) -> Decimal:
-        try:
-            value = Decimal(raw)
-        except (InvalidOperation, ValueError):
-            value = None
-        if value is None or not value.is_finite():
-            raise PayloadError(f"{self.payload.endpoint}: {path}: not a decimal amount: {_one_line(repr(raw))}")
-        return value
+        return amount_at(raw, path, self.payload)
 
     def lookup(self, table: StatusTable, value: str, path: str, dimensions: tuple[str, ...]) -> StatusMapping | None:
         mapping = table.lookup(value, self.context.status_overrides)
@@ -301,7 +302,7 @@ def _newest(sightings: list[_Sighting]) -> tuple[_Sighting, list[_Sighting]]:
     def rank(sighting: _Sighting) -> tuple[bool, Any, str]:
         order = sighting.order
         name = "lastUpdatedTime" if isinstance(order, models.Order) else "LastUpdateDate"
-        at = _instant(getattr(order, name), sighting.payload, f"{sighting.path}.{name}")
+        at = instant_at(getattr(order, name), f"{sighting.path}.{name}", sighting.payload)
         return sighting.complete, at.earliest, sighting.payload.id
 
     ordered = sorted(sightings, key=rank)
@@ -775,13 +776,6 @@ def _order_change(read: _Reader, note: models.OrderChangeNotification) -> None:
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def _instant(raw: str, payload: RawPayload, path: str) -> Timestamp:
-    """An Amazon ISO-8601 time (always with Z or an offset); anything else is a broken payload."""
-    try:
-        return parse_instant(raw)
-    except (ValueError, OverflowError) as exc:
-        raise PayloadError(f"{payload.endpoint}: {path}: {_one_line(str(exc))}") from None
-
 
 def _merge_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
     """Lines summed per SKU (Amazon may list one SKU on several items), sorted by SKU."""
@@ -816,16 +810,13 @@ def _unique(events: list[Event]) -> list[Event]:
 
 
 def _reason(text: str | None) -> str:
-    return f" ({_one_line(text)})" if text else ""
+    return f" ({one_line(text)})" if text else ""
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _describe(body: Any) -> str:
     if isinstance(body, dict):
-        keys = ", ".join(_one_line(repr(key))[:40] for key in list(body)[:6])
+        keys = ", ".join(one_line(repr(key))[:40] for key in list(body)[:6])
         return f"top-level keys: {keys}" if keys else "an empty object"
     names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
     return f"the body is {names.get(type(body), 'null')}"

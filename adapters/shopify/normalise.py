@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import (
@@ -16,13 +16,22 @@ from adapters.base import (
     PayloadError,
     StatusMapping,
     StatusTable,
+    amount_at,
     decode,
+    instant_at,
     normalise_tracking,
-    parse_instant,
+    one_line,
     unmapped,
     validate,
 )
-from adapters.shopify.models import Connection, GraphQLResponse, LineItem, Order, OrderEvent, Transaction
+from adapters.shopify.models import (
+    Connection,
+    GraphQLResponse,
+    LineItem,
+    Order,
+    OrderEvent,
+    Transaction,
+)
 from adapters.shopify.models import Fulfillment as ShopifyFulfillment
 from adapters.shopify.statuses import (
     FULFILLMENT_DISPLAY_STATUS,
@@ -168,7 +177,7 @@ def _describe_errors(response: GraphQLResponse) -> str:
     codes = sorted({e.extensions.code for e in errors if e.extensions and e.extensions.code})
     message = next((e.message for e in errors if e.message), "")
     head = f"GraphQL error {', '.join(codes)}" if codes else "a GraphQL error"
-    return f"{head}: {_one_line(message)}" if message else head
+    return f"{head}: {one_line(message)}" if message else head
 
 
 # --- merging the responses of one order ----------------------------------------------------------
@@ -318,7 +327,7 @@ class _OrderReader:
         if raw is None:
             return None
         self.sources.append((attribute, f"{version.path}.{attribute}"))
-        return _instant(raw, f"{version.path}.{attribute}", version.payload)
+        return instant_at(raw, f"{version.path}.{attribute}", version.payload)
 
     def _native_status(self) -> str:
         """The raw status as the admin shows it: "UNFULFILLED / PAID", plus a cancellation."""
@@ -374,7 +383,7 @@ class _OrderReader:
             return None, None
         path = f"{version.path}.totalPriceSet.shopMoney.amount"
         self.sources.append(("total", path))
-        return _decimal(money.shopMoney.amount, path, version.payload), money.shopMoney.currencyCode
+        return amount_at(money.shopMoney.amount, path, version.payload), money.shopMoney.currencyCode
 
     def _links(self) -> frozenset[str]:
         """The refs this order gives for itself in other systems, per ``context.marketplace_link``."""
@@ -459,10 +468,10 @@ class _OrderReader:
             quantities[line_id] = quantities.get(line_id, 0) + max(item.quantity or 0, 0)
         delivered_at = None
         if node.deliveredAt is not None:
-            delivered_at = _instant(node.deliveredAt, f"{found.path}.deliveredAt", found.payload)
+            delivered_at = instant_at(node.deliveredAt, f"{found.path}.deliveredAt", found.payload)
         # displayStatus DELIVERED without deliveredAt still says it arrived, only not when.
         delivered = delivered_at is not None or (display is not None and display.fulfillment is Fulfillment.DELIVERED)
-        at = _instant(node.createdAt, f"{found.path}.createdAt", found.payload)
+        at = instant_at(node.createdAt, f"{found.path}.createdAt", found.payload)
         return _Shipment(found, at, delivered_at, delivered, quantities)
 
     def _lines(
@@ -534,7 +543,7 @@ class _OrderReader:
         path = f"{version.path}.cancelledAt"
         return [
             self._event(
-                "order", self.key, EventKind.CANCELLED, _instant(raw, path, version.payload), version.payload,
+                "order", self.key, EventKind.CANCELLED, instant_at(raw, path, version.payload), version.payload,
                 fulfillment=Fulfillment.CANCELLED, source=path, native_status=reason,
                 detail=f"order cancelled ({reason})" if reason else "order cancelled",
             )
@@ -547,7 +556,7 @@ class _OrderReader:
             node: Transaction = found.node
             raw, field_name = (node.processedAt, "processedAt") if node.processedAt else (node.createdAt, "createdAt")
             if raw is not None:
-                dated.append((_instant(raw, f"{found.path}.{field_name}", found.payload), found))
+                dated.append((instant_at(raw, f"{found.path}.{field_name}", found.payload), found))
         dated.sort(key=lambda pair: (pair[0].sort_key, pair[1].path))
         captured = refunded = Decimal(0)
         events: list[Event] = []
@@ -586,7 +595,7 @@ class _OrderReader:
     def _transaction_amount(self, node: Transaction, found: _Found) -> Decimal | None:
         if node.amountSet is None or node.amountSet.shopMoney is None or node.amountSet.shopMoney.amount is None:
             return None
-        return _decimal(node.amountSet.shopMoney.amount, f"{found.path}.amountSet.shopMoney.amount", found.payload)
+        return amount_at(node.amountSet.shopMoney.amount, f"{found.path}.amountSet.shopMoney.amount", found.payload)
 
     def _shipment_events(self, shipments: list[_Shipment], lines: list[Line]) -> list[Event]:
         """fulfillment_created and shipped at each shipment's createdAt, delivered at its deliveredAt."""
@@ -641,7 +650,7 @@ class _OrderReader:
         return [
             self._event(
                 "fulfillment", which, EventKind.STATUS_CHANGED if cancelled else EventKind.NOTE,
-                _instant(raw, path, found.payload), found.payload, source=path,
+                instant_at(raw, path, found.payload), found.payload, source=path,
                 native_status=f"{node.status or '?'} / {node.displayStatus or '?'}",
                 detail=f"fulfillment {node.name or which} {(node.status or 'without status').lower()}",
             )
@@ -662,14 +671,14 @@ class _OrderReader:
                 origin = Origin.INTEGRATION
             else:
                 origin = Origin.PLATFORM  # neither staff nor an app: Shopify itself (or the buyer at checkout)
-            detail = _one_line(html.unescape(re.sub(r"<[^>]*>", "", node.message or "")))[:160]
+            detail = one_line(html.unescape(re.sub(r"<[^>]*>", "", node.message or "")))[:160]
             if node.appTitle and node.appTitle not in detail:
                 detail = f"{detail} [{node.appTitle}]".strip()
             events.append(
                 self._event(
                     "event", _tail(node.id) if node.id else found.path,
                     EventKind.STATUS_CHANGED if mapping is not None else EventKind.NOTE,
-                    _instant(node.createdAt, path, found.payload), found.payload,
+                    instant_at(node.createdAt, path, found.payload), found.payload,
                     fulfillment=mapping.fulfillment if mapping else None,
                     financial=mapping.financial if mapping else None,
                     source=found.path, origin=origin, native_status=node.action, detail=detail,
@@ -713,21 +722,6 @@ def _fulfillment_key(found: _Found) -> str:
     return _tail(node.id) if node.id else found.path
 
 
-def _instant(raw: str, path: str, payload: RawPayload) -> Timestamp:
-    try:
-        return parse_instant(raw)
-    except (ValueError, OverflowError) as exc:
-        raise PayloadError(f"{payload.endpoint}: {path}: {_one_line(str(exc))}") from None
-
-
-def _decimal(raw: str, path: str, payload: RawPayload) -> Decimal:
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
-        raise PayloadError(f"{payload.endpoint}: {path}: not a decimal amount: {raw[:40]!r}")
-    return value
 
 
 KIND_ORDER = {kind: index for index, kind in enumerate(EventKind)}
@@ -743,9 +737,6 @@ def _tail(gid: str) -> str:
     """The last segment of a GID (``gid://shopify/Order/123`` -> ``123``)."""
     return gid.rstrip("/").rsplit("/", 1)[-1] or gid
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _unique_ids(events: list[Event]) -> list[Event]:
