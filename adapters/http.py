@@ -41,7 +41,6 @@ except PackageNotFoundError:  # a source checkout that was never installed
 
 USER_AGENT = f"threetruth/{_VERSION} (read-only order audit)"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-MAX_RENEWALS = 3  # credential renewals allowed within one call
 
 
 class FetchError(ThreetruthError):
@@ -74,6 +73,9 @@ class RetryPolicy:
     give_up_after: float = 120.0
     jitter: float = 0.5
     retry_after_cap: float = 60.0  # a server asking for longer than this is not waited for blindly
+    # Credentials renewed after a 401/403 within one call. A client cannot tell an expired
+    # token from a refused one, so a few renewals, then the refusal is reported.
+    renewals: int = 3
 
 
 # --- pacing ----------------------------------------------------------------------------
@@ -332,7 +334,7 @@ class SystemClient:
                     text, body = self._decode(response)
                     pacer.observe(response, body)
                     # Credentials can expire more than once in a long call; a few renewals, not unlimited.
-                    if response.status_code in (401, 403) and renewals < MAX_RENEWALS and await self.auth.refresh():
+                    if response.status_code in (401, 403) and renewals < self.policy.renewals and await self.auth.refresh():
                         renewals += 1
                         raise RetryableError(f"HTTP {response.status_code}: credentials expired, renewed", retry_after=0)
                     self._check(response, body, endpoint)

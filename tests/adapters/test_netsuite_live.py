@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
 from adapters.base import NormaliseContext
-from adapters.http import MAX_RENEWALS, FetchError, RetryPolicy
+from adapters.http import FetchError, RetryPolicy
 from adapters.live import LiveSettings
 from adapters.netsuite import PLATFORM, queries
 from adapters.netsuite.live import LIVE, NetSuiteAdapter, local_bounds, realm
@@ -39,7 +39,8 @@ TBA = {
     "token_id": "tid-5c2e90d1aa",
     "token_secret": "ts-77aa03be19",
 }
-FAST = RetryPolicy(attempts=4, initial_wait=0.001, max_wait=0.01, give_up_after=10, jitter=0.001, retry_after_cap=1)
+# More attempts than renewals, so the tests below see which of the two caps stopped a call.
+FAST = RetryPolicy(attempts=6, initial_wait=0.001, max_wait=0.01, give_up_after=10, jitter=0.001, retry_after_cap=1)
 EMPTY = {"links": [], "count": 0, "hasMore": False, "items": [], "offset": 0, "totalResults": 0}
 HOSTILE_REFS = [
     "' OR 1=1 --",
@@ -455,7 +456,7 @@ async def test_401_is_signed_again_a_few_times_then_reported_without_secrets() -
     account = FakeNetSuite(lambda r: httpx.Response(401, json={"o:errorDetails": [{"o:errorCode": "INVALID_LOGIN", "detail": "Invalid login attempt."}]}))
     with pytest.raises(FetchError) as caught:
         await run_lookup(account, "R-1")
-    assert len(account.requests) == 1 + MAX_RENEWALS
+    assert len(account.requests) == 1 + FAST.renewals
     nonces = {verify_tba(r)["oauth_nonce"] for r in account.requests}
     assert len(nonces) == len(account.requests)  # every attempt is a fresh signature
     message = str(caught.value)
@@ -822,7 +823,8 @@ except ModuleNotFoundError:
 needs_sandbox = pytest.mark.skipif(not _SANDBOX_READY, reason="the NetSuite emulator (sandbox/netsuite.py) has not landed yet")
 SANDBOX_TBA = {"consumer_key": "sandbox-consumer-key", "consumer_secret": "sandbox-consumer-secret",
                "token_id": "sandbox-token-id", "token_secret": "sandbox-token-secret"}
-PATIENT = RetryPolicy(attempts=12, initial_wait=0.001, max_wait=0.02, give_up_after=30, jitter=0.001, retry_after_cap=0.5)
+PATIENT = RetryPolicy(attempts=12, initial_wait=0.001, max_wait=0.02, give_up_after=30, jitter=0.001, retry_after_cap=0.5,
+                      renewals=11)
 SAMPLE_FOLDERS = sorted(p.name for p in SCENARIOS.iterdir() if (p / "netsuite" / "requests.toml").exists())
 
 
@@ -943,9 +945,7 @@ async def test_sandbox_faults_are_recovered_and_change_nothing() -> None:
         clean = {ref: sorted(p.body.replace(clean_box.urls.netsuite, "BASE") for p in await adapter.lookup(ref)) for ref in refs}
         await adapter.aclose()
     async with sandbox(dataset, fault_rate=0.3, seed=4, faults=kinds, retry_after=0.5, timeout_delay=0.1) as box:
-        # One request at a time keeps the seeded fault sequence reproducible. SystemClient renews
-        # credentials once per call, so two expired-token faults on one call fail it (seed 3 does
-        # that here); seed 4 draws every fault kind without that double.
+        # One request at a time keeps the seeded fault sequence reproducible; seed 4 draws every kind.
         adapter = LIVE.connect(sandbox_settings(box.urls.netsuite, policy=PATIENT, concurrency=1))
         faulty = {ref: sorted(p.body.replace(box.urls.netsuite, "BASE") for p in await adapter.lookup(ref)) for ref in refs}
         await adapter.aclose()
