@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
+import pydantic_core
 
 from audit.model import (
     UTC,
@@ -148,10 +149,26 @@ def make_payload(system: str, endpoint: str, fetched_at: datetime, body: str) ->
     return RawPayload(payload_id(system, endpoint, body), system, endpoint, fetched_at, body)
 
 
+def parse_json(text: str) -> Any:
+    """JSON text as Python values, exactly as ``json.loads`` reads it, about twice as fast.
+
+    pydantic-core's parser (jiter, already a dependency through pydantic) does the
+    work; the few texts it refuses that ``json.loads`` accepts (a lone UTF-16
+    surrogate escape) fall back to ``json.loads``, which also words the error.
+
+    Raises:
+        ValueError: the text is not JSON.
+    """
+    try:
+        return pydantic_core.from_json(text)
+    except ValueError:
+        return json.loads(text)
+
+
 def decode(payload: RawPayload) -> Any:
     """The payload's JSON, or a PayloadError naming what is wrong with it."""
     try:
-        return json.loads(payload.body)
+        return parse_json(payload.body)
     except ValueError as exc:
         raise PayloadError(f"{payload.endpoint}: not valid JSON ({exc})") from None
 
