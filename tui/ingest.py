@@ -9,15 +9,14 @@ link fields they carry, and attached to cases already in the cache.
 
 from __future__ import annotations
 
-import json
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.base import PayloadError, make_payload
+from adapters.base import PayloadError, make_payload, parse_json
 from adapters.registry import platform, recognise
 from audit.model import (
     UTC,
@@ -187,7 +186,7 @@ def _read(file: Path) -> str:
 
 def _decode(file: Path, text: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except ValueError as exc:
         raise ImportProblem(f"{file}: not valid JSON ({exc})") from None
 
@@ -304,39 +303,59 @@ def _link(records: list[tuple[SystemConfig, Record]]) -> list[list[tuple[SystemC
 # --- entry point -------------------------------------------------------------------
 
 
+WRITE_BATCH = 500  # imported cases per transaction: each case stays atomic, and commits are few
+
+
 def import_paths(paths: Sequence[Path], config: Config, cache: Cache) -> ImportReport:
-    """Import scenario folders and payload files; a bad one is reported and the rest still land."""
+    """Import scenario folders and payload files; a bad one is reported and the rest still land.
+
+    Cases are written in batches of whole cases (one transaction each), so a crash
+    loses at most the batch in progress and never leaves a case half written.
+    """
     report = ImportReport()
     loose: list[Path] = []
+    pending: list[tuple[Case, list[RawPayload]]] = []
+
+    def add(case: Case, payloads: list[RawPayload]) -> None:
+        pending.append((case, payloads))
+        report.cases.append(case.ref)
+        if len(pending) >= WRITE_BATCH:
+            flush()
+
+    def flush() -> None:
+        cache.write_cases(pending)
+        pending.clear()
+
     for path in paths:
         if not path.exists():
             report.problems.append(f"{path}: no such file or folder")
         elif path.is_dir() and (path / "scenario.toml").exists():
-            _import_scenario(path, cache, report)
+            _import_scenario(path, report, add)
         elif path.is_dir():
             scenarios = sorted(p.parent for p in path.glob("*/scenario.toml"))
             if scenarios:
                 for folder in scenarios:
-                    _import_scenario(folder, cache, report)
+                    _import_scenario(folder, report, add)
             else:
                 loose.extend(sorted(path.rglob("*.json")))
         else:
             loose.append(path)
+    # Loose responses join cases already in the cache, so the scenarios go in first.
+    flush()
     if loose:
         for case, payloads in loose_cases(loose, config, cache, report.problems):
-            cache.write_case(case, payloads)
-            report.cases.append(case.ref)
+            add(case, payloads)
+        flush()
     return report
 
 
-def _import_scenario(folder: Path, cache: Cache, report: ImportReport) -> None:
+def _import_scenario(folder: Path, report: ImportReport, add: Callable[[Case, list[RawPayload]], None]) -> None:
     try:
         case, payloads = scenario_case(read_scenario(folder))
     except ThreetruthError as exc:
         report.problems.append(str(exc))
         return
-    cache.write_case(case, payloads)
-    report.cases.append(case.ref)
+    add(case, payloads)
 
 
 def bundled_scenarios() -> Path:
