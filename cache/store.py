@@ -165,7 +165,7 @@ class Cache:
             self._write_case(case, payloads)
 
     def write_cases(self, items: Iterable[tuple[Case, Sequence[RawPayload]]]) -> int:
-        """Store many cases, each in its own savepoint inside one transaction; returns how many."""
+        """Store many cases in one transaction (all of them or, after a crash, none); returns how many."""
         count = 0
         with self.db.atomic():
             for case, payloads in items:
@@ -423,13 +423,13 @@ class Cache:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseRow]:
-        """Cases for a listing, newest first, filtered by verdict, by a system holding them, or by a rule that fired."""
+        """Cases for a listing, newest first, filtered by verdict, by a system holding a record of them, or by a rule that fired."""
         where, params = [], []
         if verdict:
             where.append("verdict = ?")
             params.append(verdict)
         if system:
-            where.append("ref IN (SELECT case_ref FROM holdings WHERE system = ?)")
+            where.append("ref IN (SELECT case_ref FROM holdings WHERE system = ? AND presence = 'present')")
             params.append(system)
         if rule:
             where.append("ref IN (SELECT case_ref FROM findings WHERE rule = ?)")

@@ -107,6 +107,10 @@ def test_cases_lists_one_line_per_case_with_its_verdict(imported, capsys):
     assert all("in_sync" in line for line in only.strip().splitlines()[1:])
     _, by_rule, _ = run(capsys, "cases", "--rule", "duplicate-record", "--config", str(imported))
     assert len(by_rule.strip().splitlines()) == 2
+    # A system that was asked and holds nothing does not hold the case (as in the explorer's filter).
+    _, held, _ = run(capsys, "cases", "--system", "netsuite", "--config", str(imported))
+    assert "113-6677889-0011223" in out and "113-6677889-0011223" not in held
+    assert len(held.strip().splitlines()) == len(lines) - 1
 
 
 @pytest.mark.parametrize(
