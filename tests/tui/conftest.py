@@ -16,6 +16,7 @@ from tui.app import ThreetruthApp
 from tui.auditing import audit_cache
 from tui.config import load_config
 from tui.ingest import bundled_scenarios, import_paths
+from tui.screens.case import CaseScreen
 from tui.widgets.case_list import CaseList
 
 NOW = datetime(2026, 3, 6, 12, tzinfo=UTC)  # the frozen clock: ages on the list are measured from it
@@ -82,3 +83,12 @@ async def settle(pilot, until=None, timeout: float = 10.0) -> None:
         await pilot.pause(0.02)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+async def open_case(pilot, ref: str = "113-4519876-3382210") -> CaseScreen:
+    """Open a case's screen and wait until its audit is shown (default: the classic cascade)."""
+    app = pilot.app
+    await settle(pilot)
+    app.push_screen(CaseScreen(ref))
+    await settle(pilot, until=lambda: isinstance(app.screen, CaseScreen) and app.screen.result is not None)
+    return app.screen

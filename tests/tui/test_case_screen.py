@@ -7,8 +7,7 @@ import sqlite3
 
 from textual.command import CommandPalette
 
-from tests.tui.conftest import settle
-from tests.tui.test_refresh import open_case
+from tests.tui.conftest import open_case, settle
 from tui.present import REDACTED, redact
 from tui.screens.case import CaseScreen
 from tui.screens.compare import ChooseCaseScreen, CompareScreen

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tests.cli.test_fetching import SampleAdapter
-from tests.tui.conftest import make_app, settle
+from tests.sample_adapter import SampleAdapter
+from tests.tui.conftest import make_app, open_case, settle
 from tui.config import parse_config
 from tui.screens.case import CaseScreen
 from tui.widgets.truth_grid import TruthGrid
@@ -24,14 +24,6 @@ SYSTEMS = {
 
 def config_on(path, systems=SYSTEMS, environ=None):
     return parse_config({"cache": {"path": str(path)}, "systems": systems}, None, environ or {})
-
-
-async def open_case(pilot, ref: str = REF) -> CaseScreen:
-    app = pilot.app
-    await settle(pilot)
-    app.push_screen(CaseScreen(ref))
-    await settle(pilot, until=lambda: isinstance(app.screen, CaseScreen) and app.screen.result is not None)
-    return app.screen
 
 
 def last_notification(app):
