@@ -45,7 +45,7 @@ def case_markdown(result: CaseResult, settings: AuditSettings) -> str:
         "",
         f"Born in **{case.origin}**; audited as of {utc(result.as_of)} (the newest fetch of its records).",
         "",
-        f"**{divergence_text(result).capitalize()}**",
+        f"**{_sentence_case(divergence_text(result))}**",
         "",
         "## The three truths",
         "",
@@ -121,3 +121,8 @@ def export_case(result: CaseResult, settings: AuditSettings, svg: str, root: Pat
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder.resolve(), list(files)
+
+
+def _sentence_case(text: str) -> str:
+    """The first letter upper case and the rest as it is (str.capitalize would lower "Z" and system names)."""
+    return text[:1].upper() + text[1:]

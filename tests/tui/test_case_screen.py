@@ -193,6 +193,7 @@ async def test_export_writes_markdown_json_and_an_svg(app, tmp_path):
         assert markdown.startswith("# 113-4519876-3382210: MISMATCH")
         assert "| fulfillment | **shipped** ≠ | **open** ≠ | **open** ≠ |" in markdown
         assert "**Check next:**" in markdown
+        assert "**First divergence 2026-03-03 14:02Z · amazon → netsuite · shipped out-of-sequence**" in markdown
         document = json.loads((folder / "case.json").read_text())
         assert document["verdict"] == "mismatch" and document["first_divergence"]["rule"] == "out-of-sequence"
         assert len(document["timeline"]) == 8
