@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="threetruth",
         description="Audit one order across storefront, marketplace and ERP. "
-        "With no command: import the bundled samples into an empty cache and show the audit.",
+        "With no command: open the explorer on the cache (print the audit table when not on a terminal); "
+        "with no systems configured, an empty cache is first filled with the bundled samples from the built-in sandbox.",
         parents=[common],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
