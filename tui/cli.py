@@ -18,7 +18,7 @@ from cache.store import Cache
 from tui.auditing import PARALLEL_FROM, audit_cache, json_document, summary_line
 from tui.config import Config, load_config
 from tui.demo import DEMO_TIME_SCALE, DemoWorld, sandbox_config_text
-from tui.fetching import FetchReport, close_all, connect, fetch_refs, sync_window
+from tui.fetching import Fetched, FetchReport, close_all, connect, fetch_refs, sync_window
 from tui.progress import SyncProgressDisplay
 from tui.ingest import bundled_scenarios, import_paths
 
@@ -125,10 +125,14 @@ def run_fetch(refs: Sequence[str], config: Config, out: TextIO, err: TextIO, **c
     """Fetch each ref from every system; one line per case, one line per problem."""
     adapters = connect(config, **connect_options)
 
+    def landed(fetched: Fetched) -> None:
+        if fetched.case is not None:  # a ref nothing was found for is reported once, below, with the problems
+            print(fetched.summary(), file=out, flush=True)
+
     async def go() -> FetchReport:
         try:
             with Cache.open(config.cache_path) as cache:
-                return await fetch_refs(refs, config, cache, adapters, on_fetched=lambda f: print(f.summary(), file=out, flush=True))
+                return await fetch_refs(refs, config, cache, adapters, on_fetched=landed)
         finally:
             await close_all(adapters)
 

@@ -251,3 +251,26 @@ def test_importing_twice_changes_nothing(tmp_path_factory, folders):
     assert main(["import", *map(str, reversed(folders)), "--config", str(config)]) == 0
     with Cache.open(folder / "cache.db") as cache:
         assert list(cache.db.conn.iterdump()) == first
+
+
+def test_fetch_prints_a_line_per_case_found_and_one_problem_line_for_a_ref_nobody_holds(tmp_path, capsys, monkeypatch):
+    from sandbox.core import EmulatorSettings
+    from sandbox.data import Dataset
+    from sandbox.server import Sandbox
+    from tui.demo import sandbox_config_text
+
+    settings = EmulatorSettings(time_scale=1000.0)
+    with Sandbox(Dataset.from_samples(), settings) as box:
+        for variable, value in {
+            "LWA_CLIENT_ID": settings.amazon.client_id, "LWA_CLIENT_SECRET": settings.amazon.client_secret,
+            "LWA_REFRESH_TOKEN": settings.amazon.refresh_token, "SHOPIFY_ACCESS_TOKEN": settings.shopify.access_token,
+            "NS_CONSUMER_KEY": settings.netsuite.consumer_key, "NS_CONSUMER_SECRET": settings.netsuite.consumer_secret,
+            "NS_TOKEN_ID": settings.netsuite.token_id, "NS_TOKEN_SECRET": settings.netsuite.token_secret,
+        }.items():
+            monkeypatch.setenv(variable, value)
+        config = write_config(tmp_path, "\n" + sandbox_config_text(box.urls, settings))
+        code, out, err = run(capsys, "fetch", "#1042", "#9999", "--config", str(config))
+    assert code == 2  # a ref nobody holds is an input problem
+    assert out.splitlines() == ["113-4519876-3382210: amazon 113-4519876-3382210; netsuite SO10482; shopify #1042",
+                                "1 case: 1 mismatch"]
+    assert err.splitlines() == ["threetruth: #9999: no configured system holds an order with this ref"]
