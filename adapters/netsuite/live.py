@@ -99,7 +99,7 @@ def _missing_secrets(settings: LiveSettings, keys: Sequence[str]) -> FetchError 
     missing = [key for key in keys if not settings.secret(key).strip()]
     if not missing:
         return None
-    named = dict(settings.options.get("secret_env") or {})  # config key -> env variable, when the config passes it
+    named = dict(settings.secret_env)  # config key -> the environment variable the config names
     where = ", ".join(f"{key} (env {named[key]})" if key in named else key for key in missing)
     variables = [named[key] for key in missing if key in named]
     check = (

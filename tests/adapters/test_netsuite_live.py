@@ -65,6 +65,7 @@ def settings(transport: httpx.AsyncBaseTransport | None = None, *, secrets: dict
     opts: dict[str, Any] = {"account_id": "1234567", "timezone": ZONE, **options}
     opts = {key: value for key, value in opts.items() if value is not None}
     ref_field = opts.pop("order_ref_field", "otherrefnum")
+    secret_env = opts.pop("secret_env", {})  # as the config passes it: beside the options, not among them
     return LiveSettings(
         name="netsuite",
         base_url=base_url,
@@ -73,6 +74,7 @@ def settings(transport: httpx.AsyncBaseTransport | None = None, *, secrets: dict
         secrets={key: SecretStr(value) for key, value in (TBA if secrets is None else secrets).items()},
         policy=FAST,
         transport=transport,
+        secret_env=secret_env,
     )
 
 
