@@ -111,6 +111,7 @@ class RateBurstPacer:
 
     def __init__(self, rate: float, burst: int, time_scale: float = 1.0) -> None:
         self.time_scale = time_scale
+        self._emptied = False  # the server said 429: its bucket is empty, whatever ours believes
         self._set(rate, burst)
 
     def _set(self, rate: float, burst: int) -> None:
@@ -120,10 +121,29 @@ class RateBurstPacer:
 
     @asynccontextmanager
     async def slot(self, cost: float = 1) -> AsyncIterator[None]:
+        if self._emptied:
+            self._emptied = False
+            await self._drain()
         await self._limiter.acquire(cost)
         yield
 
+    async def _drain(self) -> None:
+        """Spend whatever our bucket holds, so the next request waits for the server's to refill.
+
+        SP-API's 429 carries no Retry-After; the server's bucket can be empty while ours is
+        full (another process, or an earlier run, spent it), and retrying on a short backoff
+        would only meet more 429s. Spent in shrinking amounts, the level ends within 1/64
+        of a request of full, through the limiter's public calls only.
+        """
+        amount = 1.0
+        while amount >= 1 / 64:
+            while self._limiter.has_capacity(amount):
+                await self._limiter.acquire(amount)
+            amount /= 2
+
     def observe(self, response: httpx.Response, body: Any) -> None:
+        if response.status_code == 429:
+            self._emptied = True
         header = response.headers.get("x-amzn-RateLimit-Limit")
         try:
             # The header is the rate the server enforces; a time-scaled sandbox enforces (and

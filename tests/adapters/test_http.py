@@ -197,6 +197,20 @@ async def test_rate_and_burst_pacing_lets_the_burst_through_then_holds_the_rate(
     assert total >= 0.15  # four more at 20/s take about 0.2 s
 
 
+async def test_a_429_empties_the_bucket_so_the_next_request_waits_for_a_refill():
+    pacer = RateBurstPacer(rate=10, burst=30)  # a full bucket: 27 requests would leave at once
+    pacer.observe(httpx.Response(429), None)  # SP-API's throttle carries no Retry-After
+    started = time.monotonic()
+    async with pacer.slot():
+        pass
+    assert time.monotonic() - started >= 0.08  # one request's worth of refill at 10/s is 0.1 s
+    pacer.observe(httpx.Response(200), None)
+    started = time.monotonic()
+    async with pacer.slot():
+        pass
+    assert time.monotonic() - started >= 0.08  # still paced: the bucket refills at the rate, not at once
+
+
 async def test_rate_follows_the_applied_limit_header():
     pacer = RateBurstPacer(rate=0.5, burst=30)
     pacer.observe(httpx.Response(200, headers={"x-amzn-RateLimit-Limit": "2.0"}), None)
