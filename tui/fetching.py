@@ -1,6 +1,7 @@
 """Fetching live: one order from every configured system, linked from any system's ref, into the cache.
 
-A ref is looked up in every system at once. What the systems hold names more
+A ref is looked up in every system at once (a ref from a sync listing: in its
+own system first). What the systems hold names more
 refs (a Shopify order's "Amazon Order ID" attribute, a NetSuite order's
 otherrefnum), which are then looked up in the systems that found nothing yet,
 until no new ref appears. A system that answered "nothing" is recorded as absent
@@ -88,15 +89,24 @@ class Fetched:
         return f"{self.case.ref}: " + "; ".join(parts)
 
 
-async def fetch_case(ref: str, config: Config, adapters: Mapping[str, LiveAdapter]) -> Fetched:
-    """Find the order ``ref`` names in every system, following the links between them."""
+async def fetch_case(ref: str, config: Config, adapters: Mapping[str, LiveAdapter], *, home: str | None = None) -> Fetched:
+    """Find the order ``ref`` names in every system, following the links between them.
+
+    ``home`` is the system the ref comes from, when that is known (a sync listing):
+    it is asked first and alone, and the others only for the refs its records name.
+    A listing's ref can be a handle only its own system understands (a Shopify GID),
+    and asking SP-API for it would spend a getOrders request, one a minute, on nothing.
+    """
     outcome = Fetched(ref)
     known: list[str] = [ref]
     asked: dict[str, set[str]] = {name: set() for name in adapters}
     found: dict[str, list[RawPayload]] = {}  # systems whose lookup found records: those payloads
     empty: dict[str, list[RawPayload]] = {}  # systems that only answered "nothing": the proof
-    for _round in range(ROUNDS):
-        waiting = [n for n in adapters if n not in found and n not in outcome.problems and set(known) - asked[n]]
+    for round_ in range(ROUNDS):
+        if home is not None and round_ == 0:
+            waiting = [home]
+        else:
+            waiting = [n for n in adapters if n not in found and n not in outcome.problems and set(known) - asked[n]]
         if not waiting:
             break
         answers = await asyncio.gather(*(_ask(adapters[n], config.systems[n], known, asked[n]) for n in waiting))
@@ -110,7 +120,10 @@ async def fetch_case(ref: str, config: Config, adapters: Mapping[str, LiveAdapte
                     new_refs.extend([record.ref, *sorted(record.links)])
             else:
                 empty.setdefault(name, []).extend(payloads)
-        known.extend(r for r in dict.fromkeys(new_refs) if r not in known)
+        if home is not None and round_ == 0:
+            known = list(dict.fromkeys(new_refs))  # what the home record names, not the listing's handle
+        else:
+            known.extend(r for r in dict.fromkeys(new_refs) if r not in known)
     readable = {n: config.systems[n] for n in adapters if n not in outcome.problems}
     if not found:
         return outcome
@@ -164,15 +177,19 @@ async def fetch_refs(
     cache: Cache,
     adapters: Mapping[str, LiveAdapter],
     *,
+    home: str | None = None,
     on_fetched: Callable[[Fetched], None] | None = None,
 ) -> FetchReport:
-    """Fetch every ref (a few at a time) and write each case as it lands, in its own transaction."""
+    """Fetch every ref (a few at a time) and write each case as it lands, in its own transaction.
+
+    ``home``: the system every ref comes from, when known (see :func:`fetch_case`).
+    """
     report = FetchReport()
     gate = asyncio.Semaphore(CASES_AT_ONCE)
 
     async def one(ref: str) -> None:
         async with gate:
-            item = await fetch_case(ref, config, adapters)
+            item = await fetch_case(ref, config, adapters, home=home)
         if item.case is not None:
             cache.write_case(item.case, item.payloads)
         report.fetched.append(item)
@@ -217,6 +234,9 @@ async def sync_window(
     stopped; redoing the last page only rewrites identical data.
     """
     since_key, until_key = since.isoformat(), until.isoformat() if until else ""
+    # Every system lists the same orders: a case fetched through one system's listing is not
+    # fetched again for another's in the same run. Its refs and ids in every system.
+    covered: set[str] = set()
 
     async def one(name: str) -> SyncStatus:
         saved = cache.sync_progress(name, since_key, until_key)
@@ -227,7 +247,10 @@ async def sync_window(
             on_progress(status)
         try:
             async for page in adapters[name].window(since, until, saved.cursor):
-                report = await fetch_refs(page.refs, config, cache, adapters)
+                report = await fetch_refs([r for r in page.refs if r not in covered], config, cache, adapters, home=name)
+                for item in report.fetched:
+                    if item.case is not None:
+                        covered.update(key for h in item.case.holdings for r in h.records for key in (r.ref, r.native_id))
                 problems = report.problems
                 if problems:
                     status.problem = problems[0]
@@ -251,4 +274,6 @@ async def sync_window(
         return status
 
     chosen = list(systems) if systems else sorted(adapters)
-    return list(await asyncio.gather(*(one(name) for name in chosen)))
+    # One system after another: each case fetch already reads every system at once, and a
+    # later system's listing then finds most of its orders covered.
+    return [await one(name) for name in chosen]

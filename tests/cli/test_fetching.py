@@ -93,3 +93,28 @@ async def test_sync_walks_every_page_and_a_rerun_after_an_interruption_continues
         assert statuses[0].resumed and statuses[0].done and statuses[0].cases == 5
         assert cache.count_cases() == 5
 
+
+async def test_a_sync_of_every_system_fetches_each_case_once(tmp_path):
+    config = config_for(tmp_path)
+    scenarios = ["01-classic-cascade", "02-healthy-order", "03-late-sync"]
+    adapters = adapters_for(config, scenarios)
+    since, until = NOW - timedelta(days=10), NOW
+    with Cache.open(config.cache_path) as cache:
+        statuses = await sync_window(config, cache, adapters, since, until)
+        assert cache.count_cases() == 3
+    assert [(s.system, s.cases, s.done) for s in statuses] == [("amazon", 3, True), ("netsuite", 3, True), ("shopify", 3, True)]
+    # The first system's listing fetched every case from all three; the others' found them covered.
+    assert {name: len(adapter.asked) for name, adapter in adapters.items()} == {"amazon": 3, "netsuite": 3, "shopify": 3}
+
+
+async def test_a_listing_handle_is_asked_of_its_own_system_only(tmp_path):
+    config = config_for(tmp_path)
+    adapters = adapters_for(config, ["06-web-order-no-marketplace"])
+    gid = next(key for keys, _ in adapters["shopify"].orders for key in keys if key.startswith("gid://"))
+    fetched = await fetch_case(gid, config, adapters, home="shopify")
+    assert fetched.case is not None
+    assert adapters["shopify"].asked == [gid]
+    # The others are asked for what the Shopify order names (its name), never for its GID.
+    assert gid not in adapters["amazon"].asked and gid not in adapters["netsuite"].asked
+    assert adapters["amazon"].asked[0] == "#1187"
+    assert {h.system.name: h.presence for h in fetched.case.holdings}["amazon"] is Presence.ABSENT
