@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import textwrap
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -71,8 +72,11 @@ def audit_cache(
         run = _audit_slice(path, settings, as_of, fmt, None, None, list(refs) if refs is not None else None)
     else:
         run = AuditRun()
-        # fork shares the loaded code with the workers for free; where it is unavailable, spawn.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # fork shares the loaded code with the workers for free, but only a single-threaded
+        # process forks safely (a lock another thread holds stays held in the child): the
+        # explorer audits from a worker thread, so there, and where fork is missing, spawn.
+        single = threading.active_count() == 1
+        method = "fork" if single and "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context(method)) as pool:
             futures = [pool.submit(_audit_slice, path, settings, as_of, fmt, after, upto, None) for after, upto in slices]
             for future in futures:  # in slice order, so the output stays in ref order
