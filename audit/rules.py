@@ -573,6 +573,8 @@ def _quantity_differences(first: SystemFacts, second: SystemFacts, fields: tuple
     totals_a, totals_b = first.per_sku, second.per_sku
     if not totals_a or not totals_b:
         return []  # a system that carries no lines cannot disagree about them
+    if totals_a == totals_b:
+        return []  # the usual case, settled in one comparison
     differences = []
     for sku in sorted(set(totals_a) | set(totals_b)):
         a, b = totals_a.get(sku, {}), totals_b.get(sku, {})
