@@ -53,23 +53,38 @@ def sandbox_systems(urls: SandboxURLs, settings: EmulatorSettings) -> dict[str, 
     }
 
 
+def sandbox_environment(settings: EmulatorSettings) -> dict[str, str]:
+    """The environment variables :func:`sandbox_config_text` reads its secrets from, with the sandbox's values."""
+    return {
+        "LWA_CLIENT_ID": settings.amazon.client_id,
+        "LWA_CLIENT_SECRET": settings.amazon.client_secret,
+        "LWA_REFRESH_TOKEN": settings.amazon.refresh_token,
+        "SHOPIFY_ACCESS_TOKEN": settings.shopify.access_token,
+        "NS_CONSUMER_KEY": settings.netsuite.consumer_key,
+        "NS_CONSUMER_SECRET": settings.netsuite.consumer_secret,
+        "NS_TOKEN_ID": settings.netsuite.token_id,
+        "NS_TOKEN_SECRET": settings.netsuite.token_secret,
+    }
+
+
 def sandbox_config_text(urls: SandboxURLs, settings: EmulatorSettings) -> str:
     """A config file that reads a running sandbox; its demo secrets are exported as shown."""
+    env = sandbox_environment(settings)
     return f'''[systems.amazon]
 role = "marketplace"
 platform = "amazon"
 base_url = "{urls.amazon}"
 token_url = "{urls.amazon}/auth/o2/token"
 marketplace_ids = ["{settings.amazon.marketplace_id}"]
-client_id = "env:LWA_CLIENT_ID"            # export LWA_CLIENT_ID={settings.amazon.client_id}
-client_secret = "env:LWA_CLIENT_SECRET"    # export LWA_CLIENT_SECRET={settings.amazon.client_secret}
-refresh_token = "env:LWA_REFRESH_TOKEN"    # export LWA_REFRESH_TOKEN={settings.amazon.refresh_token}
+client_id = "env:LWA_CLIENT_ID"            # export LWA_CLIENT_ID={env['LWA_CLIENT_ID']}
+client_secret = "env:LWA_CLIENT_SECRET"    # export LWA_CLIENT_SECRET={env['LWA_CLIENT_SECRET']}
+refresh_token = "env:LWA_REFRESH_TOKEN"    # export LWA_REFRESH_TOKEN={env['LWA_REFRESH_TOKEN']}
 
 [systems.shopify]
 role = "storefront"
 platform = "shopify"
 base_url = "{urls.shopify}"
-access_token = "env:SHOPIFY_ACCESS_TOKEN"  # export SHOPIFY_ACCESS_TOKEN={settings.shopify.access_token}
+access_token = "env:SHOPIFY_ACCESS_TOKEN"  # export SHOPIFY_ACCESS_TOKEN={env['SHOPIFY_ACCESS_TOKEN']}
 
 [systems.netsuite]
 role = "erp"
@@ -77,10 +92,10 @@ platform = "netsuite"
 account_id = "{settings.netsuite.account_id}"
 base_url = "{urls.netsuite}"
 timezone = "America/Los_Angeles"
-consumer_key = "env:NS_CONSUMER_KEY"       # export NS_CONSUMER_KEY={settings.netsuite.consumer_key}
-consumer_secret = "env:NS_CONSUMER_SECRET" # export NS_CONSUMER_SECRET={settings.netsuite.consumer_secret}
-token_id = "env:NS_TOKEN_ID"               # export NS_TOKEN_ID={settings.netsuite.token_id}
-token_secret = "env:NS_TOKEN_SECRET"       # export NS_TOKEN_SECRET={settings.netsuite.token_secret}
+consumer_key = "env:NS_CONSUMER_KEY"       # export NS_CONSUMER_KEY={env['NS_CONSUMER_KEY']}
+consumer_secret = "env:NS_CONSUMER_SECRET" # export NS_CONSUMER_SECRET={env['NS_CONSUMER_SECRET']}
+token_id = "env:NS_TOKEN_ID"               # export NS_TOKEN_ID={env['NS_TOKEN_ID']}
+token_secret = "env:NS_TOKEN_SECRET"       # export NS_TOKEN_SECRET={env['NS_TOKEN_SECRET']}
 '''
 
 

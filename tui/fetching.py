@@ -103,7 +103,8 @@ async def fetch_case(ref: str, config: Config, adapters: Mapping[str, LiveAdapte
     found: dict[str, list[RawPayload]] = {}  # systems whose lookup found records: those payloads
     empty: dict[str, list[RawPayload]] = {}  # systems that only answered "nothing": the proof
     for round_ in range(ROUNDS):
-        if home is not None and round_ == 0:
+        homing = home is not None and round_ == 0
+        if homing:
             waiting = [home]
         else:
             waiting = [n for n in adapters if n not in found and n not in outcome.problems and set(known) - asked[n]]
@@ -120,7 +121,7 @@ async def fetch_case(ref: str, config: Config, adapters: Mapping[str, LiveAdapte
                     new_refs.extend([record.ref, *sorted(record.links)])
             else:
                 empty.setdefault(name, []).extend(payloads)
-        if home is not None and round_ == 0:
+        if homing:
             known = list(dict.fromkeys(new_refs))  # what the home record names, not the listing's handle
         else:
             known.extend(r for r in dict.fromkeys(new_refs) if r not in known)

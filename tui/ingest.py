@@ -323,8 +323,9 @@ def import_paths(paths: Sequence[Path], config: Config, cache: Cache) -> ImportR
             flush()
 
     def flush() -> None:
-        cache.write_cases(pending)
-        pending.clear()
+        if pending:
+            cache.write_cases(pending)
+            pending.clear()
 
     for path in paths:
         if not path.exists():

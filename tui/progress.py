@@ -67,7 +67,8 @@ class SyncProgressDisplay:
     def _line(self, status: SyncStatus) -> None:
         now = self.clock()
         first = status.system not in self._last_line
-        new_problem = status.problem is not None and status.problem != self._problems.get(status.system)
+        problem = status.problem
+        new_problem = problem is not None and problem != self._problems.get(status.system)
         if not (first or status.done or new_problem or now - self._last_line[status.system] >= LINE_EVERY):
             return
         self._last_line[status.system] = now
@@ -78,7 +79,7 @@ class SyncProgressDisplay:
             state = f"resumed at {count}" if status.resumed else "started"
         else:
             state = count
-        if new_problem:
-            self._problems[status.system] = status.problem  # type: ignore[assignment]
-            state += f"; problem: {status.problem}"
+        if problem is not None and new_problem:
+            self._problems[status.system] = problem
+            state += f"; problem: {problem}"
         print(f"{status.system}: {state}", file=self.out, flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from dataclasses import replace
 
@@ -40,12 +41,16 @@ def test_slices_in_two_processes_give_what_one_process_gives(cache_path):
     assert stored_verdicts(cache_path) == one
 
 
-def test_a_parallel_audit_started_from_a_thread_spawns_its_workers(cache_path):
+def test_a_parallel_audit_started_from_a_thread_spawns_its_workers(cache_path, monkeypatch):
     # The explorer audits from a worker thread: forking there could copy a held lock into the child.
     settings = load_config(None, {}).audit
     expected = audit_cache(str(cache_path), settings, fmt="json", jobs=1).texts
+    methods: list[str] = []
+    get_context = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: methods.append(method) or get_context(method))
     got: list = []
     worker = threading.Thread(target=lambda: got.append(audit_cache(str(cache_path), settings, fmt="json", jobs=2)))
     worker.start()
     worker.join(timeout=120)
     assert not worker.is_alive() and got and got[0].texts == expected
+    assert methods == ["spawn"]

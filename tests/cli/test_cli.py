@@ -257,16 +257,11 @@ def test_fetch_prints_a_line_per_case_found_and_one_problem_line_for_a_ref_nobod
     from sandbox.core import EmulatorSettings
     from sandbox.data import Dataset
     from sandbox.server import Sandbox
-    from tui.demo import sandbox_config_text
+    from tui.demo import sandbox_config_text, sandbox_environment
 
     settings = EmulatorSettings(time_scale=1000.0)
     with Sandbox(Dataset.from_samples(), settings) as box:
-        for variable, value in {
-            "LWA_CLIENT_ID": settings.amazon.client_id, "LWA_CLIENT_SECRET": settings.amazon.client_secret,
-            "LWA_REFRESH_TOKEN": settings.amazon.refresh_token, "SHOPIFY_ACCESS_TOKEN": settings.shopify.access_token,
-            "NS_CONSUMER_KEY": settings.netsuite.consumer_key, "NS_CONSUMER_SECRET": settings.netsuite.consumer_secret,
-            "NS_TOKEN_ID": settings.netsuite.token_id, "NS_TOKEN_SECRET": settings.netsuite.token_secret,
-        }.items():
+        for variable, value in sandbox_environment(settings).items():
             monkeypatch.setenv(variable, value)
         config = write_config(tmp_path, "\n" + sandbox_config_text(box.urls, settings))
         code, out, err = run(capsys, "fetch", "#1042", "#9999", "--config", str(config))

@@ -24,7 +24,7 @@ from sandbox.core import EmulatorSettings, Fault
 from sandbox.data import Dataset
 from sandbox.server import Sandbox
 from tui.config import parse_config
-from tui.demo import origin_refs, sandbox_config_text, sandbox_systems
+from tui.demo import origin_refs, sandbox_config_text, sandbox_environment, sandbox_systems
 from tui.fetching import close_all, connect, fetch_refs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,10 +168,7 @@ def test_a_sync_killed_mid_way_resumes_to_the_same_cache(tmp_path):
     # Slow enough to kill mid-way: the published limits, only ten times faster.
     settings = EmulatorSettings(time_scale=10.0, seed=2)
     with Sandbox(dataset, settings) as box:
-        env = {**os.environ, "LWA_CLIENT_ID": settings.amazon.client_id, "LWA_CLIENT_SECRET": settings.amazon.client_secret,
-               "LWA_REFRESH_TOKEN": settings.amazon.refresh_token, "SHOPIFY_ACCESS_TOKEN": settings.shopify.access_token,
-               "NS_CONSUMER_KEY": settings.netsuite.consumer_key, "NS_CONSUMER_SECRET": settings.netsuite.consumer_secret,
-               "NS_TOKEN_ID": settings.netsuite.token_id, "NS_TOKEN_SECRET": settings.netsuite.token_secret}
+        env = {**os.environ, **sandbox_environment(settings)}
         configs = {}
         for name in ("killed", "straight"):
             (tmp_path / name).mkdir()
