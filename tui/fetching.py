@@ -77,8 +77,9 @@ class Fetched:
     problems: dict[str, str] = field(default_factory=dict)  # system -> one line
 
     def summary(self) -> str:
+        """One line for a fetched case: its ref in each system. A ref nothing was found for is a problem instead."""
         if self.case is None:
-            return f"{self.ref}: no system holds it" if not self.problems else f"{self.ref}: not fetched"
+            raise ValueError(f"{self.ref} was not fetched; report it through FetchReport.problems")
         parts = []
         for holding in sorted(self.case.holdings, key=lambda h: h.system.name):
             if holding.records:
